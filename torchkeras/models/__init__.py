@@ -1,0 +1,2 @@
+from torchkeras.models.model import Model
+from torchkeras.models.sequential import Sequential

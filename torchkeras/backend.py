@@ -1,0 +1,91 @@
+"""Dtype names and conversions shared by every module: Keras speaks strings ("float32"), torch speaks
+`torch.dtype`s. Everything public in torchkeras reports Keras strings."""
+
+import numpy as np
+import torch
+
+_FLOATX = "float32"
+
+_TORCH_DTYPES = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "uint8": torch.uint8,
+    "uint16": torch.uint16,
+    "uint32": torch.uint32,
+    "uint64": torch.uint64,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "bool": torch.bool,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+_KERAS_NAMES = {v: k for k, v in _TORCH_DTYPES.items()}
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "int": "int64"}
+
+
+def floatx():
+    """The default float dtype name, `"float32"`."""
+    return _FLOATX
+
+
+def standardize_dtype(dtype):
+    """Returns the Keras name (`"float32"`) of a dtype given as a string, torch dtype or numpy dtype.
+
+    `None` gives `floatx()`.
+    """
+    if dtype is None:
+        return _FLOATX
+    if isinstance(dtype, torch.dtype):
+        name = _KERAS_NAMES.get(dtype)
+    elif isinstance(dtype, str):
+        name = _ALIASES.get(dtype, dtype)
+        name = name if name in _TORCH_DTYPES else None
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            name = None
+        name = name if name in _TORCH_DTYPES else None
+    if name is None:
+        raise ValueError(
+            f"Invalid dtype. Expected one of {sorted(_TORCH_DTYPES)} (a string, torch.dtype or numpy "
+            f"dtype). Received: dtype={dtype!r}"
+        )
+    return name
+
+
+def to_torch_dtype(dtype):
+    """Returns the `torch.dtype` for a Keras dtype name (or anything `standardize_dtype` accepts)."""
+    return _TORCH_DTYPES[standardize_dtype(dtype)]
+
+
+def is_float_dtype(dtype):
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def convert_to_tensor(x, dtype=None):
+    """Converts numpy arrays, Python numbers and lists to a torch tensor; torch tensors pass through.
+
+    Python floats and float64 numpy arrays become `floatx()` unless `dtype` says otherwise, as in Keras.
+    """
+    if isinstance(x, torch.Tensor):
+        return x if dtype is None else x.to(to_torch_dtype(dtype))
+    if dtype is None:
+        array = np.asarray(x)
+        if array.dtype == np.float64:
+            dtype = _FLOATX
+        elif array.dtype.kind == "f":
+            dtype = array.dtype.name
+        elif array.dtype.kind in "iub":
+            dtype = array.dtype.name if array.dtype.kind != "u" or array.dtype.name == "uint8" else "int64"
+        else:
+            raise TypeError(
+                f"Expected a torch tensor, numpy array or Python number. Received: {type(x).__name__} "
+                f"with dtype {array.dtype}"
+            )
+        return torch.as_tensor(array, dtype=to_torch_dtype(dtype))
+    return torch.as_tensor(np.asarray(x), dtype=to_torch_dtype(dtype))

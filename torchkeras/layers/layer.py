@@ -1,0 +1,656 @@
+"""`Layer`: the Keras layer as a `torch.nn.Module` with lazy weights.
+
+A layer's weights are created from the shape of its first input, as in Keras. Built-in layers declare
+their weights in `__init__` as torch `UninitializedParameter`s (torch's lazy-module machinery), so torch
+tools understand an unbuilt layer and `load_state_dict` can fill one; `build()` then materialises them
+with Keras's initializers. User layers simply call `add_weight` inside `build()`, as in Keras; a
+`state_dict` loaded into such a layer before it is built is kept and applied right after the build.
+
+Call semantics follow Keras (`__call__`): numpy and Python inputs are converted, the layer builds on first
+call, inputs are checked against `input_spec`, floating inputs are cast to the compute dtype, `training`
+is passed down to sublayers, and masks propagate. Layers start in torch's eval mode, which is Keras's
+inference default for direct calls; `model.train()` makes `training` default to True for torch loops.
+"""
+
+import functools
+import inspect
+
+import torch
+from torch import nn
+from torch.nn.modules.lazy import LazyModuleMixin
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+
+from torchkeras import backend
+from torchkeras import dtype_policies
+from torchkeras import initializers
+from torchkeras import regularizers
+from torchkeras import constraints as constraints_module
+from torchkeras.api_export import keras_export
+from torchkeras.layers import call_context
+from torchkeras.layers.input_spec import assert_input_compatibility
+from torchkeras.utils import naming
+from torchkeras.utils.shape_inference import infer_output_shape, run_on_meta
+from torchkeras.variables import Variable
+
+_ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
+
+
+def _wrap_build(build):
+    """Makes every `build` implementation record its shapes, scope weight paths and mark `built`."""
+
+    @functools.wraps(build)
+    def wrapped_build(self, *args, **kwargs):
+        if self._building:  # a `super().build(...)` inside a build that is already wrapped
+            return build(self, *args, **kwargs)
+        self._building = True
+        try:
+            with call_context.name_scope(self.name):
+                result = build(self, *args, **kwargs)
+        finally:
+            self._building = False
+        self._post_build(args, kwargs)
+        return result
+
+    wrapped_build._torchkeras_wrapped = True
+    return wrapped_build
+
+
+@keras_export("keras.Layer", "keras.layers.Layer")
+class Layer(LazyModuleMixin, nn.Module):
+    """Base class of every torchkeras layer; a `torch.nn.Module`.
+
+    Args:
+        activity_regularizer: Optional regularizer applied to the layer's output, added to `losses`.
+        trainable: Whether the layer's weights are trained.
+        dtype: A dtype policy name (`"float32"`, `"mixed_float16"`, ...), a `DTypePolicy` or a dtype.
+            `None` takes the global policy.
+        autocast: Whether floating inputs are cast to the layer's compute dtype.
+        name: The layer's name; by default the snake-cased class name made unique (`dense_1`).
+
+    Call arguments:
+        inputs: A torch tensor, numpy array, Python number, or (for multi-input layers) a list of them.
+        training: Optional bool; `None` takes the enclosing call's value, then the module's torch mode.
+        mask: Optional mask, for layers that take one; by default the input's own mask.
+    """
+
+    cls_to_become = None  # a Dense stays a Dense after it is built
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_torchkeras_wrapped", False):
+            cls.build = _wrap_build(build)
+        call = cls.__dict__.get("call")
+        if call is not None:
+            parameters = inspect.signature(call).parameters
+            cls._call_has_training_arg = "training" in parameters
+            cls._call_has_mask_arg = "mask" in parameters
+            cls._call_arg_names = [p for p in parameters if p != "self"]
+
+    _call_has_training_arg = False
+    _call_has_mask_arg = False
+    _call_arg_names = ["inputs"]
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
+                 **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in sorted(unknown)} }"
+            )
+        super().__init__()
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
+        self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
+        self._dtype_policy = dtype_policies.get(dtype)
+        self.autocast = autocast
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._trainable = bool(trainable)
+        self.built = False
+        self._building = False
+        self.input_spec = None
+        self.supports_masking = False
+        self._keras_variables = []  # Variables in creation order
+        self._build_shapes = None
+        self._pending_state = None
+        self._activity_losses = []
+        self.training = False  # Keras: a direct call runs in inference mode
+
+        input_shape = kwargs.get("input_shape")
+        if kwargs.get("input_dim") is not None and input_shape is None:
+            input_shape = (kwargs["input_dim"],)
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if input_shape is not None:
+            batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
+        self._batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
+        self._initial_weights = kwargs.get("weights")
+
+    # ------------------------------------------------------------------ attributes and tracking
+
+    def __setattr__(self, name, value):
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value):
+            value = nn.ModuleList(value)
+        elif (isinstance(value, dict) and value and all(isinstance(k, str) for k in value)
+              and all(isinstance(v, nn.Module) for v in value.values())):
+            value = nn.ModuleDict(value)
+        elif isinstance(value, torch.Tensor) and not is_lazy(value) and "_keras_variables" in self.__dict__:
+            self._rename_weight_attribute(name, value)
+        super().__setattr__(name, value)
+
+    def _rename_weight_attribute(self, name, tensor):
+        """`self.w = self.add_weight(name="kernel")` re-registers the weight under `w`, not twice."""
+        for variable in self._keras_variables:
+            if variable._attr == name or variable.value is not tensor:
+                continue
+            store = self._parameters if variable._attr in self._parameters else self._buffers
+            if name in self._parameters or name in self._buffers:
+                return
+            items = [(name if key == variable._attr else key, val) for key, val in store.items()]
+            store.clear()
+            store.update(items)
+            variable._attr = name
+            return
+
+    @property
+    def _layers(self):
+        """Direct sublayers in tracking order, looking inside lists and dicts of layers."""
+        found = []
+        for module in self._modules.values():
+            if isinstance(module, Layer):
+                found.append(module)
+            elif isinstance(module, (nn.ModuleList, nn.ModuleDict, nn.Sequential)):
+                modules = module.values() if isinstance(module, nn.ModuleDict) else module
+                found.extend(m for m in modules if isinstance(m, Layer))
+        return found
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        seen, result = set(), []
+        stack = [self] if include_self else list(self._layers)
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            result.append(layer)
+            if recursive:
+                stack = list(layer._layers) + stack if layer is not self else stack + list(layer._layers)
+        return result
+
+    # ------------------------------------------------------------------ dtype
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+
+    @property
+    def dtype(self):
+        """The variable dtype, as in Keras."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    # ------------------------------------------------------------------ weights
+
+    def _declare_weight(self, name, trainable=True):
+        """Registers `name` as an uninitialized (lazy) parameter or buffer, to be created by `build()`."""
+        if trainable:
+            self.register_parameter(name, UninitializedParameter())
+        else:
+            self.register_buffer(name, UninitializedBuffer())
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
+                   name=None):
+        """Creates a weight and returns its torch tensor (a `Parameter`, or a buffer if not trainable).
+
+        Args:
+            shape: Shape tuple; `()` for a scalar.
+            initializer: Initializer name, object or callable; `glorot_uniform` for floating weights and
+                `zeros` otherwise by default.
+            dtype: Dtype of the weight; defaults to the layer's variable dtype.
+            trainable: Whether the optimizer updates it. Non-trainable weights are buffers.
+            regularizer: Optional regularizer whose value is added to `layer.losses`.
+            constraint: Optional constraint applied after optimizer updates.
+            name: The weight's Keras name (`"kernel"`), also its attribute name unless assigned to another.
+        """
+        shape = () if shape is None else tuple(shape)
+        for dim in shape:
+            if not isinstance(dim, int) or dim < 0:
+                raise ValueError(
+                    f"Invalid shape for weight `{name}` of layer '{self.name}'. Expected a tuple of "
+                    f"non-negative integers. Received: shape={shape}"
+                )
+        dtype = backend.standardize_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
+        initializer = initializers.get(initializer)
+        attr = self._attribute_for_weight(name or "variable")
+        existing = self._parameters.get(attr, self._buffers.get(attr))
+        torch_dtype = backend.to_torch_dtype(dtype)
+
+        if existing is not None and not is_lazy(existing):
+            # Filled by load_state_dict before the build: keep the loaded values.
+            if tuple(existing.shape) != shape:
+                raise ValueError(
+                    f"Layer '{self.name}' builds weight `{attr}` with shape {shape}, but a state dict "
+                    f"loaded before the build gave it shape {tuple(existing.shape)}."
+                )
+            tensor = existing
+        else:
+            with torch.no_grad():
+                value = initializer(shape, dtype=dtype)
+                if not isinstance(value, torch.Tensor):
+                    value = backend.convert_to_tensor(value, dtype=dtype)
+                device = existing.device if existing is not None else call_context.weight_device()
+                if existing is not None:
+                    existing.materialize(shape, device=device, dtype=torch_dtype)
+                    existing.copy_(value)
+                    tensor = existing
+                elif trainable:
+                    tensor = nn.Parameter(value.to(device=device, dtype=torch_dtype))
+                else:
+                    tensor = value.to(device=device, dtype=torch_dtype)
+            if trainable:
+                self.register_parameter(attr, tensor)
+            else:
+                self.register_buffer(attr, tensor)
+        if isinstance(tensor, nn.Parameter):
+            tensor.requires_grad_(bool(trainable) and self.trainable)
+        path = "/".join(call_context.current_scope() + [name or "variable"])
+        self._keras_variables.append(
+            Variable(self, attr, name or "variable", path, bool(trainable),
+                     regularizers.get(regularizer), constraints_module.get(constraint))
+        )
+        return tensor
+
+    def _attribute_for_weight(self, name):
+        """The attribute a new weight is registered under: its name, made a valid and unused one."""
+        attr = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "variable"
+        if attr[0].isdigit():
+            attr = "_" + attr
+        taken = {v._attr for v in self._keras_variables}
+        candidate, index = attr, 1
+        while candidate in taken or candidate in self._modules or (
+            candidate in self.__dict__ and candidate not in self._parameters and candidate not in self._buffers
+        ):
+            candidate = f"{attr}_{index}"
+            index += 1
+        return candidate
+
+    def _own_weights(self):
+        """Own weights in Keras's order: those created trainable (parameters), then the others."""
+        created_trainable = [v for v in self._keras_variables if isinstance(v.value, nn.Parameter)]
+        others = [v for v in self._keras_variables if not isinstance(v.value, nn.Parameter)]
+        return created_trainable + others
+
+    @property
+    def weights(self):
+        """All weights as `Variable`s: own trainable, own non-trainable, then sublayers', as in Keras."""
+        weights, seen = [], set()
+        for layer in self._flatten_layers():
+            for variable in layer._own_weights():
+                if id(variable.value) not in seen:
+                    seen.add(id(variable.value))
+                    weights.append(variable)
+        return weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable and v._owner.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not (v.trainable and v._owner.trainable)]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezes or unfreezes this layer and every sublayer (`requires_grad` follows)."""
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+            for variable in layer._keras_variables:
+                tensor = variable.value
+                if isinstance(tensor, nn.Parameter):
+                    tensor.requires_grad_(value and variable.trainable)
+
+    def get_weights(self):
+        """The weights as numpy arrays, in Keras's order and shapes."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays in Keras's order; nothing changes if any does not fit."""
+        variables = self.weights
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(
+                f"`set_weights` of layer '{self.name}' expects a list of arrays. "
+                f"Received: {type(weights).__name__}"
+            )
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the layer was expecting {len(variables)} weights."
+            )
+        converted = []
+        for variable, value in zip(variables, weights):
+            tensor = backend.convert_to_tensor(value, dtype=variable.dtype)
+            if tuple(tensor.shape) != variable.shape:
+                raise ValueError(
+                    f"Layer '{self.name}' weight shape {variable.shape} is not compatible with provided "
+                    f"weight shape {tuple(tensor.shape)} for `{variable.path}`."
+                )
+            converted.append(tensor)
+        for variable, tensor in zip(variables, converted):
+            variable.assign(tensor)
+
+    def count_params(self):
+        """Total number of scalars in the weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                f"You can build it manually via: `{self.name}.build(input_shape)`, or call it on data."
+            )
+        return sum(int(torch.Size(v.shape).numel()) for v in self.weights)
+
+    @property
+    def losses(self):
+        """Regularization losses: of the weights (computed now) and of outputs from the last call."""
+        losses = []
+        for layer in self._flatten_layers():
+            losses.extend(layer._activity_losses)
+            for variable in layer._keras_variables:
+                if variable.regularizer is not None:
+                    losses.append(variable.regularizer(variable.value))
+        return losses
+
+    # ------------------------------------------------------------------ build
+
+    def build(self, input_shape=None):
+        """Creates the layer's weights for inputs of `input_shape`; the base class creates none."""
+        if input_shape is not None and any(not layer.built for layer in self._layers):
+            self._build_sublayers_by_running_call(input_shape)
+
+    def _build_sublayers_by_running_call(self, input_shape):
+        try:
+            infer_output_shape(self, input_shape)
+        except Exception as error:  # the layer's call may not run on shapes alone; it builds on data
+            raise ValueError(
+                f"Layer '{self.name}' could not build its sublayers from input_shape={input_shape}: "
+                f"running its `call` on a shape-only input failed with: {error}. Call the layer on "
+                f"real data instead, or override `build()`."
+            ) from error
+
+    build = _wrap_build(build)
+
+    def _post_build(self, args, kwargs):
+        if args:
+            self._build_shapes = args[0]
+        elif kwargs:
+            self._build_shapes = dict(kwargs)
+        self.built = True
+        if self._pending_state is not None:
+            pending, self._pending_state = self._pending_state, None
+            self.load_state_dict(pending, strict=True)
+        hook = getattr(self, "_initialize_hook", None)
+        if hook is not None and not self.has_uninitialized_params():
+            hook.remove()
+            del self._initialize_hook
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    def initialize_parameters(self, *args, **kwargs):
+        """torch's lazy-module hook; torchkeras builds in `__call__`, before torch would call this."""
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        if isinstance(self._build_shapes, dict):
+            return {"shapes_dict": self._build_shapes}
+        return {"input_shape": self._build_shapes}
+
+    def build_from_config(self, config):
+        if not config:
+            return
+        if "input_shape" in config:
+            self.build(config["input_shape"])
+        elif "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
+
+    def _maybe_build(self, args, kwargs):
+        shapes = _shapes_of(args[0]) if args else None
+        device = _first_device(args[0]) if args else None
+        with call_context.building_on(device):
+            build_parameters = [p for p in inspect.signature(self.build).parameters]
+            if len(build_parameters) <= 1 or not kwargs:
+                self.build(shapes)
+            else:
+                named = {f"{name}_shape": _shapes_of(kwargs[name]) for name in self._call_arg_names[1:]
+                         if kwargs.get(name) is not None and f"{name}_shape" in build_parameters}
+                self.build(shapes, **named)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        if not self.built:
+            known = set(self._parameters) | set(self._buffers) | set(self._modules)
+            pending = {}
+            for key in list(state_dict):
+                if key.startswith(prefix) and key[len(prefix):].split(".", 1)[0] not in known:
+                    pending[key[len(prefix):]] = state_dict[key]
+            if pending:
+                # Weights that `build()` has yet to create: keep them until the build.
+                self._pending_state = pending
+                state_dict = {k: v for k, v in state_dict.items() if k[len(prefix):] not in pending}
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    # ------------------------------------------------------------------ call
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; subclasses override it (torch's `forward` calls it)."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement `call()`.")
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            first = self._call_arg_names[0] if self._call_arg_names else "inputs"
+            if first not in kwargs:
+                raise TypeError(f"Layer '{self.name}' was called without inputs.")
+            args = (kwargs.pop(first),)
+        inputs = args[0]
+        if type(inputs) is not torch.Tensor:
+            if getattr(inputs, "_is_keras_symbolic", False):
+                return self._symbolic_call(*args, **kwargs)
+            inputs = _convert_inputs(inputs)
+            args = (inputs,) + args[1:]
+        if not self.built:
+            self._maybe_build(args, kwargs)
+            device = _first_device(inputs)
+            if device is not None and device.type == "meta":
+                # Built during a shape-only run (a parent's explicit build): its new weights are real
+                # tensors, so this first call runs with meta stand-ins for them.
+                return run_on_meta(self, args, kwargs)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, inputs, self.name)
+        if self.autocast:
+            cast = _cast_floats(inputs, self._dtype_policy.compute_torch_dtype)
+            if cast is not inputs:
+                inputs = cast
+                args = (inputs,) + args[1:]
+
+        training = kwargs.get("training")
+        if training is None:
+            training = call_context.CONTEXT.training
+            if training is None:
+                training = self.training
+        if self._call_has_training_arg:
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+
+        previous_mask = None
+        if type(inputs) is torch.Tensor:
+            previous_mask = getattr(inputs, "_keras_mask", None)
+        elif isinstance(inputs, (list, tuple)):
+            masks = [getattr(x, "_keras_mask", None) for x in inputs]
+            previous_mask = masks if any(m is not None for m in masks) else None
+        if self._call_has_mask_arg and kwargs.get("mask") is None and previous_mask is not None:
+            kwargs["mask"] = previous_mask
+
+        context = call_context.CONTEXT
+        outer_training = context.training
+        context.training = training
+        try:
+            outputs = super().__call__(*args, **kwargs)
+        finally:
+            context.training = outer_training
+
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            output_mask = self.compute_mask(inputs, previous_mask)
+            if output_mask is not None and isinstance(outputs, torch.Tensor):
+                outputs._keras_mask = output_mask
+        if self.activity_regularizer is not None:
+            self._activity_losses = [
+                self.activity_regularizer(o) / o.shape[0] for o in _flatten(outputs)
+            ]
+        return outputs
+
+    def _symbolic_call(self, *args, **kwargs):
+        """Calling a layer on a symbolic tensor (`Input`): builds it and returns the output's spec."""
+        from torchkeras.layers.core.input_layer import KerasTensor
+
+        inputs = args[0]
+        shapes = _shapes_of(inputs)
+        if not self.built:
+            with call_context.building_on(None):
+                self.build(shapes)
+        output_shape = self.compute_output_shape(shapes)
+        return KerasTensor(output_shape, dtype=self.compute_dtype)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs: by default the input's mask if the layer supports masking."""
+        return previous_mask if self.supports_masking else None
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape` (`None` for unknown sizes), found by running `call` on
+        shape-only (meta) tensors; layers override it when a formula is simpler."""
+        return infer_output_shape(self, input_shape)
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        """The constructor arguments, as Keras writes them."""
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {
+                "module": "keras", "class_name": "DTypePolicy",
+                "config": self._dtype_policy.get_config(), "registered_name": None,
+            },
+        }
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "dtype" in config and isinstance(config["dtype"], dict):
+            config["dtype"] = dtype_policies.get(config["dtype"])
+        return cls(**config)
+
+    def extra_repr(self):
+        return f"name={self.name!r}, built={self.built}"
+
+    def __repr__(self):
+        if not self._modules:
+            return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+        return super().__repr__()
+
+
+def _convert_inputs(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_convert_inputs(x) for x in inputs)
+    if isinstance(inputs, dict):
+        return {k: _convert_inputs(v) for k, v in inputs.items()}
+    if inputs is None or isinstance(inputs, torch.Tensor):
+        return inputs
+    if isinstance(inputs, Variable):
+        return inputs.value
+    return backend.convert_to_tensor(inputs)
+
+
+def _cast_floats(inputs, dtype):
+    if isinstance(inputs, torch.Tensor):
+        if inputs.dtype is not dtype and inputs.is_floating_point():
+            mask = getattr(inputs, "_keras_mask", None)
+            inputs = inputs.to(dtype)
+            if mask is not None:
+                inputs._keras_mask = mask
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        cast = [_cast_floats(x, dtype) for x in inputs]
+        return inputs if all(a is b for a, b in zip(cast, inputs)) else type(inputs)(cast)
+    return inputs
+
+
+def _shapes_of(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [_shapes_of(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {k: _shapes_of(v) for k, v in inputs.items()}
+    shape = getattr(inputs, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def _first_device(inputs):
+    for x in _flatten(inputs):
+        if isinstance(x, torch.Tensor):
+            return x.device
+    return None
+
+
+def _flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for item in structure.values() for leaf in _flatten(item)]
+    return [structure]
