@@ -2,5 +2,8 @@
 
 from torchkeras.layers.input_spec import InputSpec
 from torchkeras.layers.layer import Layer
-from torchkeras.layers.core.dense import Dense
-from torchkeras.layers.core.input_layer import Input, InputLayer
+from torchkeras.layers.core import *  # noqa: F401,F403
+from torchkeras.layers.activations import *  # noqa: F401,F403
+from torchkeras.layers.merging import *  # noqa: F401,F403
+from torchkeras.layers.regularization import *  # noqa: F401,F403
+from torchkeras.layers.reshaping import *  # noqa: F401,F403

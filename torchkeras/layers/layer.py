@@ -81,6 +81,11 @@ class Layer(LazyModuleMixin, nn.Module):
         if build is not None and not getattr(build, "_torchkeras_wrapped", False):
             cls.build = _wrap_build(build)
         call = cls.__dict__.get("call")
+        if call is not None and "forward" not in cls.__dict__ and not any(
+            "forward" in base.__dict__ for base in cls.__mro__[1:] if base is not Layer
+            and issubclass(base, Layer)
+        ):
+            cls.forward = call  # saves a frame per call; torch users may still override `forward`
         if call is not None:
             parameters = inspect.signature(call).parameters
             cls._call_has_training_arg = "training" in parameters
@@ -103,7 +108,7 @@ class Layer(LazyModuleMixin, nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
-        self._dtype_policy = dtype_policies.get(dtype)
+        self.dtype_policy = dtype
         self.autocast = autocast
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._trainable = bool(trainable)
@@ -185,7 +190,9 @@ class Layer(LazyModuleMixin, nn.Module):
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value)
+        policy = dtype_policies.get(value)
+        self.__dict__["_dtype_policy"] = policy
+        self.__dict__["_compute_torch_dtype"] = policy.compute_torch_dtype
 
     @property
     def dtype(self):
@@ -494,11 +501,13 @@ class Layer(LazyModuleMixin, nn.Module):
                 raise TypeError(f"Layer '{self.name}' was called without inputs.")
             args = (kwargs.pop(first),)
         inputs = args[0]
-        if type(inputs) is not torch.Tensor:
+        is_tensor = type(inputs) is torch.Tensor
+        if not is_tensor:
             if getattr(inputs, "_is_keras_symbolic", False):
                 return self._symbolic_call(*args, **kwargs)
             inputs = _convert_inputs(inputs)
             args = (inputs,) + args[1:]
+            is_tensor = isinstance(inputs, torch.Tensor)
         if not self.built:
             self._maybe_build(args, kwargs)
             device = _first_device(inputs)
@@ -506,42 +515,54 @@ class Layer(LazyModuleMixin, nn.Module):
                 # Built during a shape-only run (a parent's explicit build): its new weights are real
                 # tensors, so this first call runs with meta stand-ins for them.
                 return run_on_meta(self, args, kwargs)
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, inputs, self.name)
+
+        input_check = self._input_check
+        if input_check is not None and not (is_tensor and input_check(inputs)):
+            assert_input_compatibility(self._input_spec, inputs, self.name)
         if self.autocast:
-            cast = _cast_floats(inputs, self._dtype_policy.compute_torch_dtype)
-            if cast is not inputs:
-                inputs = cast
-                args = (inputs,) + args[1:]
+            if is_tensor:
+                if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
+                    inputs = _cast_floats(inputs, self._compute_torch_dtype)
+                    args = (inputs,) + args[1:]
+            else:
+                cast = _cast_floats(inputs, self._compute_torch_dtype)
+                if cast is not inputs:
+                    inputs = cast
+                    args = (inputs,) + args[1:]
 
-        training = kwargs.get("training")
-        if training is None:
-            training = call_context.CONTEXT.training
-            if training is None:
-                training = self.training
-        if self._call_has_training_arg:
-            kwargs["training"] = training
-        else:
-            kwargs.pop("training", None)
-
-        previous_mask = None
-        if type(inputs) is torch.Tensor:
+        if is_tensor:
             previous_mask = getattr(inputs, "_keras_mask", None)
-        elif isinstance(inputs, (list, tuple)):
-            masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        else:
+            masks = [getattr(x, "_keras_mask", None) for x in _flatten(inputs)]
             previous_mask = masks if any(m is not None for m in masks) else None
-        if self._call_has_mask_arg and kwargs.get("mask") is None and previous_mask is not None:
+        if previous_mask is not None and self._call_has_mask_arg and kwargs.get("mask") is None:
             kwargs["mask"] = previous_mask
 
-        context = call_context.CONTEXT
-        outer_training = context.training
-        context.training = training
-        try:
+        if self._call_has_training_arg or self._modules:
+            # Resolve `training` (argument, then the enclosing call, then torch's train()/eval() mode)
+            # and hand it down to the sublayers this call runs.
+            training = kwargs.get("training") if kwargs else None
+            context = call_context.CONTEXT
+            if training is None:
+                training = context.training
+                if training is None:
+                    training = self.training
+            if self._call_has_training_arg:
+                kwargs["training"] = training
+            elif kwargs:
+                kwargs.pop("training", None)
+            outer_training = context.training
+            context.training = training
+            try:
+                outputs = super().__call__(*args, **kwargs)
+            finally:
+                context.training = outer_training
+        else:
+            if kwargs:
+                kwargs.pop("training", None)
             outputs = super().__call__(*args, **kwargs)
-        finally:
-            context.training = outer_training
 
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+        if self._produces_mask:
             output_mask = self.compute_mask(inputs, previous_mask)
             if output_mask is not None and isinstance(outputs, torch.Tensor):
                 outputs._keras_mask = output_mask
@@ -550,6 +571,24 @@ class Layer(LazyModuleMixin, nn.Module):
                 self.activity_regularizer(o) / o.shape[0] for o in _flatten(outputs)
             ]
         return outputs
+
+    @property
+    def supports_masking(self):
+        return self._supports_masking
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+        self.__dict__["_produces_mask"] = bool(value) or type(self).compute_mask is not Layer.compute_mask
+
+    @property
+    def input_spec(self):
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self.__dict__["_input_spec"] = value
+        self.__dict__["_input_check"] = _compile_input_check(value) if value is not None else None
 
     def _symbolic_call(self, *args, **kwargs):
         """Calling a layer on a symbolic tensor (`Input`): builds it and returns the output's spec."""
@@ -616,6 +655,32 @@ def _convert_inputs(inputs):
     if isinstance(inputs, Variable):
         return inputs.value
     return backend.convert_to_tensor(inputs)
+
+
+def _compile_input_check(spec):
+    """A fast predicate for the common single-input spec (rank bounds and fixed axis sizes); `None`
+    means "always run the full check". The full check runs whenever the predicate fails, so error
+    messages come from one place."""
+    if isinstance(spec, (list, tuple)):
+        return lambda inputs: False
+    if spec.shape is not None or spec.allow_last_axis_squeeze:
+        return lambda inputs: False
+    ndim, min_ndim, max_ndim = spec.ndim, spec.min_ndim, spec.max_ndim
+    axes = tuple(spec.axes.items())
+
+    def check(x):
+        rank = x.dim()
+        if ndim is not None and rank != ndim or min_ndim is not None and rank < min_ndim:
+            return False
+        if max_ndim is not None and rank > max_ndim:
+            return False
+        shape = x.shape
+        for axis, size in axes:
+            if size is not None and (axis >= rank or axis < -rank or shape[axis] != size):
+                return False
+        return True
+
+    return check
 
 
 def _cast_floats(inputs, dtype):

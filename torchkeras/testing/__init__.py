@@ -1,0 +1,1 @@
+from torchkeras.testing.layer_test import run_layer_test

@@ -1,6 +1,6 @@
 """`Dense`: `activation(inputs @ kernel + bias)` on the last axis."""
 
-import torch.nn.functional as F
+import torch
 
 from torchkeras import activations, constraints, initializers, regularizers
 from torchkeras.api_export import keras_export
@@ -80,8 +80,13 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
-        # F.linear computes inputs @ weight.T; weight = kernel.T makes that inputs @ kernel, no copy.
-        outputs = F.linear(inputs, self.kernel.T, self.bias)
+        bias = self.bias
+        if bias is not None and inputs.dim() == 2:
+            outputs = torch.addmm(bias, inputs, self.kernel)  # one fused kernel, like nn.Linear
+        else:
+            outputs = torch.matmul(inputs, self.kernel)
+            if bias is not None:
+                outputs = outputs + bias
         if self._apply_activation:
             outputs = self.activation(outputs)
         return outputs
