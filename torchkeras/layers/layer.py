@@ -407,14 +407,21 @@ class Layer(LazyModuleMixin, nn.Module):
     # ------------------------------------------------------------------ build
 
     def build(self, input_shape=None):
-        """Creates the layer's weights for inputs of `input_shape`; the base class creates none."""
+        """Creates the layer's weights for inputs of `input_shape`; the base class creates none.
+
+        Called explicitly on a layer whose sublayers are not built, it builds them by running `call`
+        on shape-only (meta) tensors; on a first call with data, the call itself builds them.
+        """
         if input_shape is not None and any(not layer.built for layer in self._layers):
             self._build_sublayers_by_running_call(input_shape)
 
     def _build_sublayers_by_running_call(self, input_shape):
+        self.built = True  # the run below calls this layer, which must not build again
         try:
-            infer_output_shape(self, input_shape)
+            with call_context.name_scope(self.name):
+                infer_output_shape(self, input_shape)
         except Exception as error:  # the layer's call may not run on shapes alone; it builds on data
+            self.built = False
             raise ValueError(
                 f"Layer '{self.name}' could not build its sublayers from input_shape={input_shape}: "
                 f"running its `call` on a shape-only input failed with: {error}. Call the layer on "
@@ -431,7 +438,12 @@ class Layer(LazyModuleMixin, nn.Module):
         self.built = True
         if self._pending_state is not None:
             pending, self._pending_state = self._pending_state, None
-            self.load_state_dict(pending, strict=True)
+            result = self.load_state_dict(pending, strict=False)
+            if result.unexpected_keys:
+                raise ValueError(
+                    f"A state dict loaded into layer '{self.name}' before it was built has entries "
+                    f"that its build did not create: {result.unexpected_keys}"
+                )
         hook = getattr(self, "_initialize_hook", None)
         if hook is not None and not self.has_uninitialized_params():
             hook.remove()
@@ -459,6 +471,10 @@ class Layer(LazyModuleMixin, nn.Module):
             self.build(**config["shapes_dict"])
 
     def _maybe_build(self, args, kwargs):
+        if type(self).build is Layer.build:
+            # Nothing to create here: sublayers build during this first call itself.
+            self._post_build((_shapes_of(args[0]),) if args else (), {})
+            return
         shapes = _shapes_of(args[0]) if args else None
         device = _first_device(args[0]) if args else None
         with call_context.building_on(device):
@@ -515,6 +531,9 @@ class Layer(LazyModuleMixin, nn.Module):
                 # Built during a shape-only run (a parent's explicit build): its new weights are real
                 # tensors, so this first call runs with meta stand-ins for them.
                 return run_on_meta(self, args, kwargs)
+            # Sublayers built during the first call get this layer's name in their weight paths.
+            with call_context.name_scope(self.name):
+                return self.__call__(*args, **kwargs)
 
         input_check = self._input_check
         if input_check is not None and not (is_tensor and input_check(inputs)):

@@ -6,6 +6,7 @@ an output size that differs between the runs is unknown (`None`) too.
 
 import torch
 from torch.func import functional_call
+from torch.nn.parameter import is_lazy
 
 _FILL_A, _FILL_B = 83, 89
 
@@ -38,9 +39,11 @@ def _merge(a, b):
 
 def run_on_meta(layer, args, kwargs=None):
     """Calls `layer` with every weight and buffer swapped for a meta tensor of the same shape."""
-    state = {name: torch.empty_like(t, device="meta") for name, t in layer.named_parameters()}
+    # Uninitialized (lazy) weights belong to sublayers not built yet; they build during this run.
+    state = {name: torch.empty_like(t, device="meta") for name, t in layer.named_parameters()
+             if not is_lazy(t)}
     state.update({name: torch.empty_like(t, device="meta") for name, t in layer.named_buffers()
-                  if t is not None})
+                  if t is not None and not is_lazy(t)})
     return functional_call(layer, state, tuple(args), kwargs or {}, strict=False)
 
 

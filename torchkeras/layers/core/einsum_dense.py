@@ -67,6 +67,10 @@ def analyze_einsum_string(equation, bias_axes, input_shape, output_shape):
                     f"and output shape is {output_shape[output_dim_map[dim]]}. "
                     f"Received: input_shape={input_shape}, equation={equation!r}"
                 )
+            if output_shape_at_dim is None:
+                # Unlike Keras, a dimension the output shares with the input takes its size, so
+                # symbolic shapes are as precise as the real ones.
+                output_shape[output_dim_map[dim]] = input_shape_at_dim
 
     for dim in output_spec:
         if dim not in input_spec and dim not in weight_spec:
@@ -148,7 +152,21 @@ class EinsumDense(Layer):
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _, _, output_spec, _ = _split_equation(equation)
+        input_spec, weight_spec, output_spec, _ = _split_equation(equation)
+        for dim in weight_spec:
+            if dim not in input_spec and dim not in output_spec:
+                raise ValueError(
+                    f"Weight dimension '{dim}' did not have a match in either the input spec "
+                    f"'{input_spec}' or the output spec '{output_spec}'. For this layer, the weight "
+                    f"must be fully specified. Received: equation={equation!r}"
+                )
+        for dim in output_spec:
+            if dim not in input_spec and dim not in weight_spec:
+                raise ValueError(
+                    f"Dimension '{dim}' was specified in the output '{output_spec}' but has no "
+                    f"corresponding dim in the input spec '{input_spec}' or weight spec "
+                    f"'{weight_spec}'. Received: equation={equation!r}"
+                )
         if isinstance(output_shape, bool):
             raise TypeError(
                 "Argument `output_shape` must be an integer or a tuple of integers (or `None`). "

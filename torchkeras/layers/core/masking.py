@@ -1,5 +1,6 @@
 """`Masking`: masks the timesteps whose features all equal `mask_value`."""
 
+import numpy as np
 import torch
 
 from torchkeras.api_export import keras_export
@@ -34,13 +35,23 @@ class Masking(Layer):
         self.mask_value = mask_value
         self.supports_masking = True
         self.built = True  # no weights: built at construction, as in Keras
+        if isinstance(mask_value, (np.ndarray, np.generic, torch.Tensor)):
+            # An array value follows the layer across devices (not saved: the config holds it).
+            self.register_buffer("_mask_value_tensor", torch.as_tensor(np.asarray(mask_value)),
+                                 persistent=False)
+        else:
+            self._mask_value_tensor = None
+
+    def _compare_value(self):
+        tensor = self._mask_value_tensor
+        return self.mask_value if tensor is None else tensor
 
     def call(self, inputs):
-        keep = torch.any(inputs != self.mask_value, dim=-1, keepdim=True)
+        keep = torch.any(inputs != self._compare_value(), dim=-1, keepdim=True)
         return torch.where(keep, inputs, 0)
 
     def compute_mask(self, inputs, previous_mask=None):
-        return torch.any(inputs != self.mask_value, dim=-1)
+        return torch.any(inputs != self._compare_value(), dim=-1)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,0 +1,2 @@
+from torchkeras.layers.regularization.activity_regularization import ActivityRegularization
+from torchkeras.layers.regularization.dropout import Dropout

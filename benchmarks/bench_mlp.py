@@ -1,0 +1,351 @@
+"""Benchmark: torchkeras MLP vs. the same network in plain torch.nn vs. real Keras on the torch backend.
+
+Network (seed 001): 784 -> Dense 256 relu -> Dense 64 relu -> Dense 10 softmax.
+
+All three contenders hold the same weights (copied in before timing) and are checked to compute the same
+function (outputs allclose at 1e-5, and equal weights after one identical training step) before anything
+is timed. Everything runs in ONE process; measurements are interleaved: every repeat times each contender
+once, in a rotating order, and the table reports the median over repeats of the per-call time.
+
+Cases:
+  forward b32     inference forward, batch 32   (torch.no_grad for all three; Keras: model(x, training=False))
+  forward b1024   inference forward, batch 1024
+  train-step b32  forward + crossentropy + backward + SGD step, batch 32 (Keras: a plain torch loop over the
+                  torch Parameters behind `keras_model.trainable_weights`, i.e. `variable.value`)
+
+Inputs are torch tensors already on the device for all three (the natural form for each: Keras's torch
+backend takes torch tensors as they are), so no conversion is timed.
+
+Usage:
+  python benchmarks/bench_mlp.py                 # full run on CPU
+  python benchmarks/bench_mlp.py --quick         # a few interleaved repeats, for CI
+  python benchmarks/bench_mlp.py --device cuda --repeats 50 --threads 4
+Exit status 0 unless the contenders disagree numerically (then 1). Timings never fail the run.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import numpy as np
+import torch
+from torch import nn
+
+import torchkeras
+from torchkeras import layers as tk_layers
+
+TARGET = 1.10  # issue target: torchkeras / torch at batch 32, forward and training step
+
+
+# ---------------------------------------------------------------------------------------- the models
+
+
+def make_torchkeras_mlp():
+    return torchkeras.Sequential(
+        [
+            torchkeras.Input(shape=(784,)),
+            tk_layers.Dense(256, activation="relu"),
+            tk_layers.Dense(64, activation="relu"),
+            tk_layers.Dense(10, activation="softmax"),
+        ],
+        name="mlp_torchkeras",
+    )
+
+
+class TorchMLP(nn.Module):
+    """The hand-written torch.nn equivalent."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 64)
+        self.fc3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return torch.softmax(self.fc3(x), dim=-1)
+
+
+def copy_keras_weights_into_torch(weights, torch_model):
+    """Keras order is kernel, bias per Dense; torch Linear.weight = kernel.T."""
+    linears = [torch_model.fc1, torch_model.fc2, torch_model.fc3]
+    with torch.no_grad():
+        for i, linear in enumerate(linears):
+            kernel, bias = weights[2 * i], weights[2 * i + 1]
+            linear.weight.copy_(torch.as_tensor(kernel).T)
+            linear.bias.copy_(torch.as_tensor(bias))
+
+
+def make_keras_mlp(keras, device):
+    with keras.device(device):
+        return keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(256, activation="relu"),
+                keras.layers.Dense(64, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ],
+            name="mlp_keras",
+        )
+
+
+def import_keras():
+    try:
+        import keras
+    except Exception as error:  # noqa: BLE001 - any import failure means "no Keras contender"
+        return None, f"keras not importable ({type(error).__name__}: {error})"
+    if keras.config.backend() != "torch":
+        return None, f"keras uses the {keras.config.backend()!r} backend, not torch (set KERAS_BACKEND=torch)"
+    return keras, None
+
+
+# ---------------------------------------------------------------------------------------- contenders
+
+
+def loss_fn(probs, labels):
+    """Crossentropy on softmax outputs (Keras's categorical/sparse crossentropy on probabilities)."""
+    return nn.functional.nll_loss(torch.log(probs.clamp_min(1e-7)), labels)
+
+
+class Contender:
+    """One implementation: its forward (inference) and its training step, as closures."""
+
+    def __init__(self, name, infer, train_step, params):
+        self.name = name
+        self.infer = infer
+        self.train_step = train_step
+        self.params = params  # list of torch tensors (for the equivalence check after a step)
+
+
+def build_contenders(device, lr, keras):
+    torch.manual_seed(0)
+    tk_model = make_torchkeras_mlp().to(device)
+    weights = tk_model.get_weights()
+
+    torch_model = TorchMLP().to(device)
+    copy_keras_weights_into_torch(weights, torch_model)
+    torch_model.eval()
+
+    contenders = []
+
+    # -- plain torch
+    torch_opt = torch.optim.SGD(torch_model.parameters(), lr=lr)
+
+    def torch_infer(x):
+        return torch_model(x)
+
+    def torch_train(x, y):
+        torch_opt.zero_grad(set_to_none=True)
+        loss = loss_fn(torch_model(x), y)
+        loss.backward()
+        torch_opt.step()
+        return loss
+
+    # Keras order (kernel, bias) as torch tensors, in Keras's layout, for the equivalence check.
+    torch_params = lambda: [t for fc in (torch_model.fc1, torch_model.fc2, torch_model.fc3)
+                            for t in (fc.weight.T, fc.bias)]
+    contenders.append(Contender("torch", torch_infer, torch_train, torch_params))
+
+    # -- torchkeras
+    tk_opt = torch.optim.SGD([v.value for v in tk_model.trainable_weights], lr=lr)
+
+    def tk_infer(x):
+        return tk_model(x, training=False)
+
+    def tk_train(x, y):
+        tk_opt.zero_grad(set_to_none=True)
+        loss = loss_fn(tk_model(x, training=True), y)
+        loss.backward()
+        tk_opt.step()
+        return loss
+
+    contenders.append(Contender("torchkeras", tk_infer, tk_train,
+                                lambda: [v.value for v in tk_model.weights]))
+
+    # -- real Keras on the torch backend
+    if keras is not None:
+        keras_device = "cuda" if device.type == "cuda" else "cpu"
+        keras_model = make_keras_mlp(keras, keras_device)
+        keras_model.set_weights(weights)
+        # Keras's torch-backend variables wrap torch Parameters: `variable.value`.
+        keras_params = [v.value for v in keras_model.trainable_weights]
+        keras_opt = torch.optim.SGD(keras_params, lr=lr)
+
+        def keras_infer(x):
+            with keras.device(keras_device):
+                return keras_model(x, training=False)
+
+        def keras_train(x, y):
+            with keras.device(keras_device):
+                keras_opt.zero_grad(set_to_none=True)
+                loss = loss_fn(keras_model(x, training=True), y)
+                loss.backward()
+                keras_opt.step()
+            return loss
+
+        contenders.append(Contender("keras", keras_infer, keras_train,
+                                    lambda: [v.value for v in keras_model.weights]))
+    return contenders
+
+
+# ---------------------------------------------------------------------------------------- checks
+
+
+def check_equivalence(contenders, device):
+    """Same outputs (atol/rtol 1e-5) and, after one identical SGD step, same weights."""
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(64, 784, generator=gen).to(device)
+    y = torch.randint(0, 10, (64,), generator=gen).to(device)
+    ref = contenders[0]
+    with torch.no_grad():
+        ref_out = ref.infer(x)
+        for c in contenders[1:]:
+            out = c.infer(x)
+            if out.shape != ref_out.shape or not torch.allclose(out, ref_out, atol=1e-5, rtol=1e-5):
+                diff = (out - ref_out).abs().max().item() if out.shape == ref_out.shape else "shape"
+                return f"forward of {c.name} differs from {ref.name} (max abs diff {diff})"
+    # One training step on a copy-free basis: all start from the same weights, so after the same step
+    # they must still agree. (Later timed steps move them identically too, but that is not checked.)
+    losses = [c.train_step(x, y).item() for c in contenders]
+    if max(losses) - min(losses) > 1e-5:
+        return f"training losses differ: {dict(zip((c.name for c in contenders), losses))}"
+    ref_params = [p.detach() for p in ref.params()]
+    for c in contenders[1:]:
+        params = [p.detach() for p in c.params()]
+        for i, (a, b) in enumerate(zip(ref_params, params)):
+            if a.shape != b.shape or not torch.allclose(a, b, atol=1e-5, rtol=1e-5):
+                return f"after one SGD step, weight {i} of {c.name} differs from {ref.name}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------- timing
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_case(contenders, make_fn, inner, repeats, warmup, device, no_grad):
+    """Median seconds per call for each contender; interleaved, rotating order each repeat."""
+    fns = [make_fn(c) for c in contenders]
+    grad_ctx = torch.no_grad if no_grad else torch.enable_grad
+    with grad_ctx():
+        for fn in fns:  # warm-up
+            for _ in range(warmup):
+                fn()
+        sync(device)
+        samples = [[] for _ in contenders]
+        n = len(fns)
+        for r in range(repeats):
+            for k in range(n):
+                i = (r + k) % n
+                fn = fns[i]
+                sync(device)
+                start = time.perf_counter()
+                for _ in range(inner):
+                    fn()
+                sync(device)
+                samples[i].append((time.perf_counter() - start) / inner)
+    return [statistics.median(s) for s in samples]
+
+
+def fmt_time(seconds):
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:8.3f} ms"
+    return f"{seconds * 1e6:8.1f} us"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats per case (default 30, or 5 with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads value (default 1: stable on shared CI machines)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--quick", action="store_true", help="few repeats and short inner loops (CI)")
+    parser.add_argument("--no-keras", action="store_true", help="skip the real-Keras contender")
+    args = parser.parse_args(argv)
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda requested but torch.cuda.is_available() is False")
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+    threads = args.threads or 1
+    torch.set_num_threads(threads)
+    repeats = args.repeats or (5 if args.quick else 30)
+    scale = 0.1 if args.quick else 1.0
+    lr = 1e-2
+
+    keras, why_no_keras = (None, "--no-keras given") if args.no_keras else import_keras()
+
+    print("bench_mlp: 784-256(relu)-64(relu)-10(softmax)")
+    print(f"  torch {torch.__version__}, torchkeras {torchkeras.__version__}, "
+          f"keras {keras.__version__ + ' (torch backend)' if keras else 'absent: ' + why_no_keras}")
+    print(f"  device={device}" + (f" ({torch.cuda.get_device_name(device)}, TF32 off)" if device.type == "cuda" else "")
+          + f", torch.set_num_threads({threads}) -> torch.get_num_threads()={torch.get_num_threads()}")
+    print(f"  repeats={repeats} (interleaved, rotating order), report = median per-call time over repeats")
+    print("  forward: torch.no_grad() for all; keras called as model(x, training=False)")
+    print("  train step: forward + crossentropy (nll of log softmax-probs) + backward + torch.optim.SGD; "
+          "keras via a plain torch loop over keras_model.trainable_weights[i].value")
+
+    contenders = build_contenders(device, lr, keras)
+    problem = check_equivalence(contenders, device)
+    if problem:
+        print(f"EQUIVALENCE CHECK FAILED: {problem}")
+        return 1
+    print(f"  equivalence: outputs allclose(1e-5) and weights equal after one SGD step for "
+          f"{', '.join(c.name for c in contenders)}")
+
+    gen = torch.Generator().manual_seed(2)
+    x32 = torch.rand(32, 784, generator=gen).to(device)
+    y32 = torch.randint(0, 10, (32,), generator=gen).to(device)
+    x1024 = torch.rand(1024, 784, generator=gen).to(device)
+
+    def inner(n):
+        return max(2, int(n * scale))
+
+    cases = [
+        ("forward b32", lambda c: (lambda: c.infer(x32)), inner(200), True),
+        ("forward b1024", lambda c: (lambda: c.infer(x1024)), inner(20), True),
+        ("train-step b32", lambda c: (lambda: c.train_step(x32, y32)), inner(100), False),
+    ]
+    warmup = 3 if args.quick else 20
+
+    names = [c.name for c in contenders]
+    header = f"{'case':<16}" + "".join(f"{n:>14}" for n in names) + f"{'tk/torch':>10}"
+    if keras is not None:
+        header += f"{'keras/torch':>13}"
+    print()
+    print(header)
+    print("-" * len(header))
+    results = {}
+    for label, make_fn, n_inner, no_grad in cases:
+        times = time_case(contenders, make_fn, n_inner, repeats, warmup, device, no_grad)
+        results[label] = dict(zip(names, times))
+        row = f"{label:<16}" + "".join(f"{fmt_time(t):>14}" for t in times)
+        row += f"{times[1] / times[0]:>10.3f}"
+        if keras is not None:
+            row += f"{times[2] / times[0]:>13.3f}"
+        print(row)
+    print()
+    for label in ("forward b32", "train-step b32"):
+        ratio = results[label]["torchkeras"] / results[label]["torch"]
+        verdict = "meets" if ratio <= TARGET else "MISSES"
+        print(f"ratio {label}: torchkeras/torch = {ratio:.3f} ({verdict} target <= {TARGET:.2f})")
+    if keras is not None:
+        for label in results:
+            print(f"ratio {label}: keras/torch = {results[label]['keras'] / results[label]['torch']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
