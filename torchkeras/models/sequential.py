@@ -136,6 +136,9 @@ class Sequential(Model):
                 f"including the batch axis, e.g. (None, 784). Received: input_shape={input_shape!r}"
             )
         shape = tuple(input_shape)
+        if self._input_layer is None:
+            # As Keras does: a built Sequential starts with an InputLayer, which its config records.
+            object.__setattr__(self, "_input_layer", InputLayer(batch_shape=shape))
         shapes = []
         for layer in self._modules.values():
             if not layer.built:
@@ -150,6 +153,13 @@ class Sequential(Model):
                 ) from error
             shapes.append(shape)
         self._output_shapes = shapes
+
+    def _maybe_build(self, args, kwargs):
+        # Built by a first call on data: the batch size of that batch is not part of the model.
+        shape = tuple(args[0].shape) if args and hasattr(args[0], "shape") else None
+        if shape is None:
+            raise ValueError(f"Sequential model '{self.name}' expects a single tensor input.")
+        self.build((None,) + shape[1:])
 
     def call(self, inputs, training=None, mask=None):
         outputs = inputs

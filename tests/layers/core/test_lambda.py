@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from torchkeras import activations, layers
-from torchkeras.saving import serialization
+from torchkeras.saving import object_registration, serialization
 from torchkeras.testing import run_layer_test
 
 
@@ -19,11 +19,12 @@ def test_contract_named_function():
 
 
 def test_contract_custom_function():
-    run_layer_test(
-        layers.Lambda, {"function": _square, "output_shape": (3,)}, input_shape=(2, 3),
-        expected_output_shape=(2, 3), custom_objects={"_square": _square},
-        expected_output=None,
-    )
+    with object_registration.CustomObjectScope({"_square": _square}):
+        run_layer_test(
+            layers.Lambda, {"function": _square, "output_shape": (3,)},
+            input_data=torch.tensor([[1.0, -2.0, 3.0]]), expected_output_shape=(1, 3),
+            expected_output=torch.tensor([[1.0, 4.0, 9.0]]),
+        )
 
 
 def test_contract_python_lambda_unsafe_scope():

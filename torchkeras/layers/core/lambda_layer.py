@@ -115,6 +115,11 @@ class Lambda(Layer):
     @staticmethod
     def _serialize_function_to_config(fn):
         if _is_python_lambda(fn):
+            loaded = getattr(fn, "_torchkeras_lambda_config", None)
+            if loaded is not None:
+                # Loaded from a config: give back those exact bytes (re-marshalling a loaded code
+                # object gives other bytes for the same code).
+                return {"class_name": "__lambda__", "config": dict(loaded)}
             code, defaults, closure = serialization._func_dump(fn)
             return {
                 "class_name": "__lambda__",
@@ -157,8 +162,12 @@ class Lambda(Layer):
         if isinstance(fn_config, dict) and fn_config.get("class_name") == "__lambda__":
             cls._raise_for_lambda_deserialization(safe_mode)
             inner = fn_config["config"]
-            return serialization._func_load(inner["code"], defaults=inner["defaults"],
-                                             closure=inner["closure"])
+            defaults = inner.get("defaults")
+            if isinstance(defaults, list):  # a config read back from JSON
+                defaults = tuple(defaults)
+            fn = serialization._func_load(inner["code"], defaults=defaults, closure=inner.get("closure"))
+            fn._torchkeras_lambda_config = dict(inner)
+            return fn
         return serialization.deserialize_keras_object(fn_config, custom_objects=custom_objects,
                                                       safe_mode=safe_mode)
 

@@ -1,0 +1,64 @@
+"""Runs the example scripts and the benchmark's CI mode as subprocesses (no timing assertions)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args, timeout=300, env_extra=None):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def _keras_importable():
+    probe = _run(["-c", "import keras"], timeout=120, env_extra={"KERAS_BACKEND": "torch"})
+    return probe.returncode == 0
+
+
+def test_three_ways_example_runs_and_checks():
+    result = _run([str(ROOT / "examples" / "three_ways.py")])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for line in (
+        "dense/kernel (784, 256) float32",
+        "dense/bias (256,) float32",
+        "Total params: 218,058",
+        "200,960",
+        "16,448",
+        "sequential == subclassed",
+        '<DTypePolicy "mixed_float16">',
+    ):
+        assert line in output, f"missing {line!r} in output:\n{output}"
+    assert re.search(r"All \d+ checks passed\.", output), output
+    assert "CHECK FAILED" not in output
+
+
+def test_three_ways_example_checks_survive_python_O():
+    # The example uses explicit raises, not `assert`, so `-O` must still run every check.
+    result = _run(["-O", str(ROOT / "examples" / "three_ways.py")])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(r"All \d+ checks passed\.", output), output
+
+
+def test_bench_mlp_quick_runs():
+    if not _keras_importable():
+        pytest.skip("keras (torch backend) is not importable")
+    result = _run([str(ROOT / "benchmarks" / "bench_mlp.py"), "--quick"], env_extra={"KERAS_BACKEND": "torch"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "equivalence: outputs allclose" in output, output
+    for case in ("forward b32", "forward b1024", "train-step b32"):
+        assert re.search(rf"ratio {case}: keras/torch = \d+\.\d+", output), output
+    for case in ("forward b32", "train-step b32"):
+        assert re.search(rf"ratio {case}: torchkeras/torch = \d+\.\d+", output), output
+    assert "torch.set_num_threads(" in output
