@@ -38,8 +38,30 @@ def test_relu(device, kwargs):
 
 def test_relu_golden_against_keras(device):
     x = np.array([[-1.0, 0.5, 2.0, 10.0]], "float32")
-    _, layer = check_layer_parity("ReLU", {"max_value": 6.0, "threshold": 1.0, "name": "r"}, x,
-                                  device=device)
+    keras_layer, layer = check_layer_parity("ReLU", {"max_value": 6.0, "threshold": 1.0, "name": "r"}, x,
+                                            device=device)
+    np.testing.assert_array_equal(np.asarray(keras_layer(x).cpu()), [[0.0, 0.0, 2.0, 6.0]])
+
+
+@pytest.mark.parametrize("class_name, kwargs", [
+    ("PReLU", {"shared_axes": [1]}),
+    ("ReLU", {"max_value": 2.0}),
+    ("ReLU", {"max_value": 6.0, "negative_slope": 0.2, "threshold": 1.0}),
+])
+def test_gradients_match(class_name, kwargs):
+    """Training behaviour: input (and alpha) gradients equal Keras's, also at the kinks (0, max, threshold)."""
+    import torch
+
+    x = np.array([[[-2.0, 0.0, 1.0, 2.0, 6.0], [3.0, -0.5, 0.0, 1.5, 7.0]]], "float32")
+    keras_layer, layer = check_layer_parity(class_name, {**kwargs, "name": "g"}, x)
+    xk = torch.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    (keras_layer(xk) * torch.arange(1.0, 11.0).reshape(1, 2, 5)).sum().backward()
+    (layer(xt) * torch.arange(1.0, 11.0).reshape(1, 2, 5)).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), xk.grad.numpy(), rtol=1e-6, atol=1e-6)
+    if class_name == "PReLU":
+        np.testing.assert_allclose(layer.alpha.grad.numpy(), keras_layer.alpha.value.grad.cpu().numpy(),
+                                   rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"negative_slope": 0.5}, {"negative_slope": 0.0}])
