@@ -89,3 +89,10 @@ def convert_to_tensor(x, dtype=None):
             )
         return torch.as_tensor(array, dtype=to_torch_dtype(dtype))
     return torch.as_tensor(np.asarray(x), dtype=to_torch_dtype(dtype))
+
+
+def clear_session():
+    """Resets Keras's automatic layer names (`dense`, `dense_1`, ...), as `keras.backend.clear_session()`."""
+    from torchkeras.utils import naming
+
+    naming.reset_uids()
