@@ -519,7 +519,7 @@ class Layer(LazyModuleMixin, nn.Module):
         inputs = args[0]
         is_tensor = type(inputs) is torch.Tensor
         if not is_tensor:
-            if getattr(inputs, "_is_keras_symbolic", False):
+            if any(getattr(x, "_is_keras_symbolic", False) for x in _flatten(inputs)):
                 return self._symbolic_call(*args, **kwargs)
             inputs = _convert_inputs(inputs)
             args = (inputs,) + args[1:]
@@ -554,7 +554,12 @@ class Layer(LazyModuleMixin, nn.Module):
         else:
             masks = [getattr(x, "_keras_mask", None) for x in _flatten(inputs)]
             previous_mask = masks if any(m is not None for m in masks) else None
-        if previous_mask is not None and self._call_has_mask_arg and kwargs.get("mask") is None:
+        explicit_mask = kwargs.get("mask") if kwargs else None
+        if explicit_mask is not None:
+            previous_mask = explicit_mask  # a mask passed by hand is the incoming mask, as in Keras
+            if not self._call_has_mask_arg:
+                del kwargs["mask"]
+        elif previous_mask is not None and self._call_has_mask_arg:
             kwargs["mask"] = previous_mask
 
         if self._call_has_training_arg or self._modules:
@@ -619,6 +624,8 @@ class Layer(LazyModuleMixin, nn.Module):
             with call_context.building_on(None):
                 self.build(shapes)
         output_shape = self.compute_output_shape(shapes)
+        if isinstance(output_shape, list):
+            return [KerasTensor(shape, dtype=self.compute_dtype) for shape in output_shape]
         return KerasTensor(output_shape, dtype=self.compute_dtype)
 
     def compute_mask(self, inputs, previous_mask):

@@ -118,3 +118,15 @@ def test_bad_build_shapes():
     layer(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="einsum_dense"):
         layer(torch.zeros(2, 3, 3))  # wrong rank
+
+
+def test_wrong_feature_size_names_layer():
+    layer = layers.EinsumDense("btd,de->bte", (None, 4), name="ed")
+    layer(torch.zeros(2, 3, 5))
+    layer(torch.zeros(2, 7, 5))  # 't' is not in the kernel: any size
+    with pytest.raises(ValueError, match="ed"):
+        layer(torch.zeros(2, 3, 6))
+    layer = layers.EinsumDense("...b,bc->...c", 4, name="ed2")
+    layer(torch.zeros(2, 3, 5))
+    with pytest.raises(ValueError, match="ed2"):
+        layer(torch.zeros(2, 3, 6))

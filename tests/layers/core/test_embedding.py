@@ -123,3 +123,11 @@ def test_invalid_arguments(kwargs):
 def test_bad_weights_argument():
     with pytest.raises(ValueError, match="embedding"):
         layers.Embedding(4, 3, weights=np.zeros((3, 3), "float32"))
+
+
+def test_out_of_range_indices_name_the_layer():
+    layer = layers.Embedding(4, 3, name="emb_range")
+    with pytest.raises(ValueError, match="emb_range.*Received"):
+        layer(torch.tensor([[1, 4]]))
+    with pytest.raises(ValueError, match="emb_range"):
+        layer(torch.tensor([[-5]]))

@@ -237,7 +237,15 @@ class EinsumDense(Layer):
                 f"{tuple(kernel_shape)}. Give the unknown input dimensions or `output_shape`. "
                 f"Received: input_shape={input_shape}, output_shape={self.partial_output_shape}"
             )
-        self.input_spec = InputSpec(ndim=len(input_shape))
+        # Keras checks the rank; the sizes the kernel is built for are checked too, so a wrong input
+        # raises a ValueError naming the layer rather than an einsum error.
+        input_spec_chars, weight_spec, _, left_elided = _split_equation(self.equation)
+        offset = len(input_shape) - len(input_spec_chars) if left_elided else 0
+        axes = {}
+        for i, dim in enumerate(input_spec_chars):
+            if dim in weight_spec and input_shape[i + offset] is not None:
+                axes[i + offset] = input_shape[i + offset]
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
         kernel_initializer = self.kernel_initializer
         if isinstance(kernel_initializer, VarianceScaling) and (
             kernel_initializer.input_axes is None or kernel_initializer.output_axes is None

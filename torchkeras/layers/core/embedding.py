@@ -92,7 +92,14 @@ class Embedding(Layer):
             inputs = inputs.to(torch.int32)
         # Keras's `take` wraps negative indices ("fill" mode of jax).
         inputs = torch.where(inputs < 0, inputs + self.input_dim, inputs)
-        outputs = F.embedding(inputs, self.embeddings)
+        try:
+            outputs = F.embedding(inputs, self.embeddings)
+        except IndexError:  # on CPU; CUDA reports out-of-range indices with a device-side assert
+            raise ValueError(
+                f"Embedding layer '{self.name}' received indices outside [-input_dim, input_dim) with "
+                f"input_dim={self.input_dim}. Received: indices in [{int(inputs.min())}, "
+                f"{int(inputs.max())}]"
+            ) from None
         compute_dtype = self._dtype_policy.compute_torch_dtype
         if outputs.dtype is not compute_dtype:
             outputs = outputs.to(compute_dtype)

@@ -24,8 +24,8 @@ class Dropout(Layer):
             `(batch_size, 1, features)` to drop the same features at every timestep. `None` entries take
             the input's size on that axis.
         seed: Optional Python integer. With a seed, the layer draws its masks from its own generator
-            (reproducible sequences of masks); without one, from torch's global RNG
-            (`torch.manual_seed` makes it reproducible). Random streams differ from Keras's.
+            (reproducible sequences of masks); without one, or under `torch.compile`, from torch's
+            global RNG (`torch.manual_seed` makes it reproducible). Random streams differ from Keras's.
 
     Call arguments:
         inputs: Input tensor (of any rank).
@@ -107,7 +107,11 @@ class Dropout(Layer):
                     f"Received: noise_shape={self.noise_shape}, inputs.shape={tuple(inputs.shape)}"
                 )
             shape = [s if n is None else n for n, s in zip(self.noise_shape, inputs.shape)]
-        generator = None if self.seed is None else self._generator(inputs.device)
+        generator = None
+        if self.seed is not None and not torch.compiler.is_compiling():
+            # torch.compile cannot trace an explicit generator: compiled code draws from torch's
+            # global RNG (seeded by `torch.manual_seed`) instead.
+            generator = self._generator(inputs.device)
         mask_dtype = inputs.dtype if inputs.is_floating_point() else torch.float32
         keep = torch.empty(shape, dtype=mask_dtype, device=inputs.device)
         keep.bernoulli_(self._keep_prob, generator=generator)
