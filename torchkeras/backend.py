@@ -27,6 +27,32 @@ _KERAS_NAMES = {v: k for k, v in _TORCH_DTYPES.items()}
 _ALIASES = {"float": "float32", "double": "float64", "half": "float16", "int": "int64"}
 
 
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def image_data_format():
+    """The default `data_format` of image layers, `"channels_last"` unless set otherwise."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    global _IMAGE_DATA_FORMAT
+    _IMAGE_DATA_FORMAT = standardize_data_format(data_format)
+
+
+def standardize_data_format(data_format):
+    """`"channels_last"` / `"channels_first"` from a user value; `None` takes `image_data_format()`."""
+    if data_format is None:
+        return _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in {"channels_first", "channels_last"}:
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    return value
+
+
 def floatx():
     """The default float dtype name, `"float32"`."""
     return _FLOATX

@@ -290,3 +290,20 @@ def test_plain_torch_tools_work_on_a_built_layer():
     assert explanation.graph_break_count == 0
     exported = torch.export.export(dense, (x,))
     torch.testing.assert_close(exported.module()(x), dense(x))
+
+
+def test_activity_loss_is_normalised_by_batch_size_and_safe_on_edge_cases():
+    layer = layers.ActivityRegularization(l1=0.1)
+    layer(torch.zeros(0, 3))
+    assert [float(v) for v in layer.losses] == [0.0]
+    layer(torch.tensor(2.0))
+    np.testing.assert_allclose([float(v) for v in layer.losses], [0.2], rtol=1e-6)
+    layer(torch.full((4, 2), -1.0))
+    np.testing.assert_allclose([float(v) for v in layer.losses], [0.1 * 8 / 4], rtol=1e-6)
+
+
+def test_image_data_format_default_and_validation():
+    assert keras.backend.image_data_format() == "channels_last"
+    assert keras.backend.standardize_data_format("Channels_First") == "channels_first"
+    with pytest.raises(ValueError, match="Received: data_format=nchw"):
+        keras.backend.standardize_data_format("nchw")

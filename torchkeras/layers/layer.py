@@ -591,9 +591,8 @@ class Layer(LazyModuleMixin, nn.Module):
             if output_mask is not None and isinstance(outputs, torch.Tensor):
                 outputs._keras_mask = output_mask
         if self.activity_regularizer is not None:
-            self._activity_losses = [
-                self.activity_regularizer(o) / o.shape[0] for o in _flatten(outputs)
-            ]
+            self._activity_losses = [_activity_loss(self.activity_regularizer, o)
+                                     for o in _flatten(outputs) if isinstance(o, torch.Tensor)]
         return outputs
 
     @property
@@ -681,6 +680,15 @@ def _convert_inputs(inputs):
     if isinstance(inputs, Variable):
         return inputs.value
     return backend.convert_to_tensor(inputs)
+
+
+def _activity_loss(regularizer, output):
+    """The regularizer's value normalised by batch size (0 for an empty batch), as in Keras."""
+    loss = regularizer(output)
+    if output.dim() > 0:
+        batch_size = output.shape[0]
+        loss = loss / batch_size if batch_size else torch.zeros_like(loss)
+    return loss
 
 
 def _compile_input_check(spec):

@@ -10,20 +10,6 @@ from torchkeras.layers.input_spec import InputSpec
 from torchkeras.layers.layer import Layer
 
 
-def standardize_data_format(data_format):
-    """`"channels_last"` / `"channels_first"` from a user value; `None` takes the global default."""
-    if data_format is None:
-        image_data_format = getattr(backend, "image_data_format", None)
-        return image_data_format() if image_data_format is not None else "channels_last"
-    value = str(data_format).lower()
-    if value not in {"channels_first", "channels_last"}:
-        raise ValueError(
-            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={data_format}"
-        )
-    return value
-
-
 @keras_export("keras.layers.Flatten")
 class Flatten(Layer):
     """Flattens the input. Does not affect the batch size.
@@ -46,7 +32,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format(data_format)
+        self.data_format = backend.standardize_data_format(data_format)
         self.input_spec = InputSpec(min_ndim=1)
         self._channels_first = self.data_format == "channels_first"
 
