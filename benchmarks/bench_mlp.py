@@ -31,7 +31,6 @@ import time
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numpy as np
 import torch
 from torch import nn
 

@@ -88,7 +88,7 @@ def _softmax_like(fn, x, axis):
         out = fn(x.reshape(-1), dim=-1).reshape(x.shape)
     else:
         out = fn(x, dim=axis)
-    return out.to(dtype)
+    return out if out.dtype == dtype else out.to(dtype)
 
 
 @keras_export("keras.activations.softmax")

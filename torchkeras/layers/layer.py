@@ -86,6 +86,7 @@ class Layer(LazyModuleMixin, nn.Module):
             and issubclass(base, Layer)
         ):
             cls.forward = call  # saves a frame per call; torch users may still override `forward`
+        cls._overrides_compute_mask = cls.compute_mask is not Layer.compute_mask
         if call is not None:
             parameters = inspect.signature(call).parameters
             cls._call_has_training_arg = "training" in parameters
@@ -94,6 +95,7 @@ class Layer(LazyModuleMixin, nn.Module):
 
     _call_has_training_arg = False
     _call_has_mask_arg = False
+    _overrides_compute_mask = False
     _call_arg_names = ["inputs"]
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
@@ -586,7 +588,7 @@ class Layer(LazyModuleMixin, nn.Module):
                 kwargs.pop("training", None)
             outputs = super().__call__(*args, **kwargs)
 
-        if self._produces_mask:
+        if self._produces_mask and (previous_mask is not None or self._overrides_compute_mask):
             output_mask = self.compute_mask(inputs, previous_mask)
             if output_mask is not None and isinstance(outputs, torch.Tensor):
                 outputs._keras_mask = output_mask
@@ -602,7 +604,7 @@ class Layer(LazyModuleMixin, nn.Module):
     @supports_masking.setter
     def supports_masking(self, value):
         self.__dict__["_supports_masking"] = bool(value)
-        self.__dict__["_produces_mask"] = bool(value) or type(self).compute_mask is not Layer.compute_mask
+        self.__dict__["_produces_mask"] = bool(value) or self._overrides_compute_mask
 
     @property
     def input_spec(self):
