@@ -307,3 +307,55 @@ def test_image_data_format_default_and_validation():
     assert keras.backend.standardize_data_format("Channels_First") == "channels_first"
     with pytest.raises(ValueError, match="Received: data_format=nchw"):
         keras.backend.standardize_data_format("nchw")
+
+
+class Doubles(layers.Layer):
+    def call(self, inputs):
+        return inputs * 2
+
+
+class Triples(Doubles):
+    def call(self, inputs):
+        return inputs * 3
+
+
+class TorchStyle(layers.Layer):
+    def forward(self, inputs):
+        return inputs + 1
+
+
+class TorchStyleChild(TorchStyle):
+    def call(self, inputs):  # never reached: the parent's torch-style forward is what runs
+        return inputs * 100
+
+
+def test_the_most_derived_call_runs_and_torch_style_forward_is_respected():
+    x = torch.ones(1, 2)
+    assert float(Doubles()(x).sum()) == 4.0
+    assert float(Triples()(x).sum()) == 6.0
+    assert float(TorchStyle()(x).sum()) == 4.0
+    assert float(TorchStyleChild()(x).sum()) == 4.0
+
+
+def test_building_a_built_layer_again_creates_no_second_set_of_weights():
+    dense = layers.Dense(3)
+    dense.build((None, 4))
+    kernel = dense.kernel
+    dense.build((None, 4))
+    assert dense.kernel is kernel and len(dense.weights) == 2 and list(dense.state_dict()) == ["kernel", "bias"]
+
+
+def test_unnamed_weights_in_one_build_stay_distinct():
+    class TwoUnnamed(layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(2,), initializer="zeros")
+            self.b = self.add_weight(shape=(2,), initializer="ones")
+
+        def call(self, inputs):
+            return inputs + self.a + self.b
+
+    layer = TwoUnnamed()
+    layer(torch.zeros(1, 2))
+    assert [w.name for w in layer.weights] == ["variable", "variable"]
+    assert list(layer.state_dict()) == ["a", "b"]
+    assert float(layer(torch.zeros(1, 2)).sum()) == 2.0

@@ -81,11 +81,10 @@ class Layer(LazyModuleMixin, nn.Module):
         if build is not None and not getattr(build, "_torchkeras_wrapped", False):
             cls.build = _wrap_build(build)
         call = cls.__dict__.get("call")
-        if call is not None and "forward" not in cls.__dict__ and not any(
-            "forward" in base.__dict__ for base in cls.__mro__[1:] if base is not Layer
-            and issubclass(base, Layer)
-        ):
-            cls.forward = call  # saves a frame per call; torch users may still override `forward`
+        if "forward" in cls.__dict__:
+            cls._defines_forward = True  # a torch-style layer: its forward is what runs
+        elif call is not None and not cls._defines_forward:
+            cls.forward = call  # `forward` is `call` itself: one frame less per call
         cls._overrides_compute_mask = cls.compute_mask is not Layer.compute_mask
         if call is not None:
             parameters = inspect.signature(call).parameters
@@ -96,6 +95,7 @@ class Layer(LazyModuleMixin, nn.Module):
     _call_has_training_arg = False
     _call_has_mask_arg = False
     _overrides_compute_mask = False
+    _defines_forward = False
     _call_arg_names = ["inputs"]
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
@@ -248,6 +248,11 @@ class Layer(LazyModuleMixin, nn.Module):
         if initializer is None:
             initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
         initializer = initializers.get(initializer)
+        if self.built:
+            # `build()` again on a built layer: hand back the weight it already made, not a second one.
+            for variable in self._keras_variables:
+                if variable.name == (name or "variable") and variable.shape == shape:
+                    return variable.value
         attr = self._attribute_for_weight(name or "variable")
         existing = self._parameters.get(attr, self._buffers.get(attr))
         torch_dtype = backend.to_torch_dtype(dtype)
