@@ -167,3 +167,22 @@ def test_compiled_training_step_has_no_graph_breaks():
     explanation = torch._dynamo.explain(train_step)(x, y)
     assert explanation.graph_break_count == 0
     assert all(w.value.grad is not None for w in model.trainable_weights)
+
+
+def test_deepcopy_and_torch_save_of_a_whole_model():
+    import copy
+    import io
+
+    model = make_mlp()
+    x = torch.randn(2, 784)
+    clone = copy.deepcopy(model)
+    torch.testing.assert_close(clone(x), model(x))
+    assert clone.layers[0].kernel is not model.layers[0].kernel
+    assert clone.weights[0].value is clone.layers[0].kernel
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    restored = torch.load(buffer, weights_only=False)
+    torch.testing.assert_close(restored(x), model(x))
+    with pytest.raises(ValueError, match="axis -1"):
+        restored(torch.randn(2, 5))

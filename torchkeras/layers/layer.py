@@ -618,7 +618,7 @@ class Layer(LazyModuleMixin, nn.Module):
     @input_spec.setter
     def input_spec(self, value):
         self.__dict__["_input_spec"] = value
-        self.__dict__["_input_check"] = _compile_input_check(value) if value is not None else None
+        self.__dict__["_input_check"] = _InputCheck(value) if value is not None else None
 
     def _symbolic_call(self, *args, **kwargs):
         """Calling a layer on a symbolic tensor (`Input`): builds it and returns the output's spec."""
@@ -698,30 +698,32 @@ def _activity_loss(regularizer, output):
     return loss
 
 
-def _compile_input_check(spec):
-    """A fast predicate for the common single-input spec (rank bounds and fixed axis sizes); `None`
-    means "always run the full check". The full check runs whenever the predicate fails, so error
-    messages come from one place."""
-    if isinstance(spec, (list, tuple)):
-        return lambda inputs: False
-    if spec.shape is not None or spec.allow_last_axis_squeeze:
-        return lambda inputs: False
-    ndim, min_ndim, max_ndim = spec.ndim, spec.min_ndim, spec.max_ndim
-    axes = tuple(spec.axes.items())
+class _InputCheck:
+    """A fast predicate for the common single-input spec (rank bounds and fixed axis sizes). The full
+    check (`assert_input_compatibility`) runs whenever it fails, so error messages come from one place.
+    A class rather than a closure, so that layers pickle (`torch.save(model)`)."""
 
-    def check(x):
-        rank = x.dim()
-        if ndim is not None and rank != ndim or min_ndim is not None and rank < min_ndim:
+    __slots__ = ("ndim", "min_ndim", "max_ndim", "axes", "always_full_check")
+
+    def __init__(self, spec):
+        self.always_full_check = (isinstance(spec, (list, tuple)) or spec.shape is not None
+                                  or spec.allow_last_axis_squeeze)
+        if not self.always_full_check:
+            self.ndim, self.min_ndim, self.max_ndim = spec.ndim, spec.min_ndim, spec.max_ndim
+            self.axes = tuple((axis, size) for axis, size in spec.axes.items() if size is not None)
+
+    def __call__(self, x):
+        if self.always_full_check:
             return False
-        if max_ndim is not None and rank > max_ndim:
+        rank = x.dim()
+        if (self.ndim is not None and rank != self.ndim or self.min_ndim is not None and rank < self.min_ndim
+                or self.max_ndim is not None and rank > self.max_ndim):
             return False
         shape = x.shape
-        for axis, size in axes:
-            if size is not None and (axis >= rank or axis < -rank or shape[axis] != size):
+        for axis, size in self.axes:
+            if axis >= rank or axis < -rank or shape[axis] != size:
                 return False
         return True
-
-    return check
 
 
 def _cast_floats(inputs, dtype):
