@@ -481,7 +481,12 @@ class Layer(LazyModuleMixin, nn.Module):
         if type(self).build is Layer.build:
             # Nothing to create here: sublayers build during this first call itself.
             self._post_build((_shapes_of(args[0]),) if args else (), {})
-            return
+        else:
+            self._build_from_call(args, kwargs)
+        # The first batch's size is not part of the layer (summary() shows `(None, 256)`).
+        self._build_shapes = _without_batch_size(self._build_shapes)
+
+    def _build_from_call(self, args, kwargs):
         shapes = _shapes_of(args[0]) if args else None
         device = _first_device(args[0]) if args else None
         with call_context.building_on(device):
@@ -747,6 +752,16 @@ def _shapes_of(inputs):
         return {k: _shapes_of(v) for k, v in inputs.items()}
     shape = getattr(inputs, "shape", None)
     return None if shape is None else tuple(shape)
+
+
+def _without_batch_size(shapes):
+    if isinstance(shapes, dict):
+        return {k: _without_batch_size(v) for k, v in shapes.items()}
+    if isinstance(shapes, list):
+        return [_without_batch_size(s) for s in shapes]
+    if isinstance(shapes, tuple) and shapes:
+        return (None,) + shapes[1:]
+    return shapes
 
 
 def _first_device(inputs):
