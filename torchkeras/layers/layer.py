@@ -16,6 +16,7 @@ import functools
 import inspect
 
 import torch
+import torch.fx
 from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
@@ -29,7 +30,7 @@ from torchkeras.api_export import keras_export
 from torchkeras.layers import call_context
 from torchkeras.layers.input_spec import assert_input_compatibility
 from torchkeras.utils import naming
-from torchkeras.utils.shape_inference import infer_output_shape, run_on_meta
+from torchkeras.utils.shape_inference import infer_output_shape, infer_output_spec, run_on_meta
 from torchkeras.variables import Variable
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
@@ -110,6 +111,7 @@ class Layer(LazyModuleMixin, nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
+        self._auto_named = name is None
         self.dtype_policy = dtype
         self.autocast = autocast
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -122,6 +124,7 @@ class Layer(LazyModuleMixin, nn.Module):
         self._build_shapes = None
         self._pending_state = None
         self._activity_losses = []
+        self._inbound_nodes = []  # one `Node` per call on symbolic tensors (the functional API)
         self.training = False  # Keras: a direct call runs in inference mode
 
         input_shape = kwargs.get("input_shape")
@@ -531,7 +534,13 @@ class Layer(LazyModuleMixin, nn.Module):
         inputs = args[0]
         is_tensor = type(inputs) is torch.Tensor
         if not is_tensor:
-            if any(getattr(x, "_is_keras_symbolic", False) for x in _flatten(inputs)):
+            leaves = _flatten(inputs)
+            proxies = [x for x in leaves if isinstance(x, torch.fx.Proxy)]
+            if proxies:
+                # `torch.fx.symbolic_trace` of a model: a torchkeras layer is a leaf, like torch.nn's.
+                tracer = proxies[0].tracer
+                return tracer.create_proxy("call_module", tracer.path_of_module(self), args, kwargs)
+            if any(getattr(type(x), "_is_keras_symbolic", False) for x in leaves):
                 return self._symbolic_call(*args, **kwargs)
             inputs = _convert_inputs(inputs)
             args = (inputs,) + args[1:]
@@ -626,18 +635,83 @@ class Layer(LazyModuleMixin, nn.Module):
         self.__dict__["_input_check"] = _InputCheck(value) if value is not None else None
 
     def _symbolic_call(self, *args, **kwargs):
-        """Calling a layer on a symbolic tensor (`Input`): builds it and returns the output's spec."""
-        from torchkeras.layers.core.input_layer import KerasTensor
+        """Calling a layer on symbolic tensors (`keras.Input`): builds it from the shapes, checks them,
+        records a `Node` and returns symbolic outputs. Nothing is computed on data."""
+        from torchkeras.graph.node import Node
 
         inputs = args[0]
-        shapes = _shapes_of(inputs)
         if not self.built:
-            with call_context.building_on(None):
-                self.build(shapes)
-        output_shape = self.compute_output_shape(shapes)
-        if isinstance(output_shape, list):
-            return [KerasTensor(shape, dtype=self.compute_dtype) for shape in output_shape]
-        return KerasTensor(output_shape, dtype=self.compute_dtype)
+            with call_context.name_scope(self.name):
+                self._maybe_build(args, kwargs)
+        if self._input_spec is not None:
+            assert_input_compatibility(self._input_spec, inputs, self.name)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs (KerasTensors) for symbolic inputs: from `compute_output_shape` when the layer
+        gives a formula and takes one symbolic input, else by running `call` on meta tensors."""
+        from torchkeras.graph.keras_tensor import KerasTensor
+        from torchkeras.graph.node import flatten, is_symbolic
+
+        symbolic = [v for v in flatten((args, kwargs)) if is_symbolic(v)]
+        formula = type(self).compute_output_shape is not Layer.compute_output_shape
+        if formula and (len(symbolic) == 1 or all(is_symbolic(v) for v in flatten(args[0]))) and all(
+            not is_symbolic(v) for v in flatten((args[1:], kwargs))
+        ):
+            output_shape = self.compute_output_shape(_shapes_of(args[0]))
+            if isinstance(output_shape, list) or (
+                    isinstance(output_shape, tuple) and output_shape and isinstance(output_shape[0], tuple)):
+                return [KerasTensor(shape, dtype=self.compute_dtype) for shape in output_shape]
+            return KerasTensor(output_shape, dtype=self.compute_dtype)
+        try:
+            return infer_output_spec(self, args, kwargs)
+        except Exception as error:
+            shapes = [v.shape for v in symbolic]
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) cannot be applied to inputs of shapes "
+                f"{shapes}: {error}"
+            ) from error
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's call on symbolic inputs (functional API)."""
+        return self._node_attribute("outputs", "output")
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's call on symbolic inputs (functional API)."""
+        return self._node_attribute("inputs", "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attribute("outputs", "output", node_index)
+
+    def get_input_at(self, node_index):
+        return self._node_attribute("inputs", "input", node_index)
+
+    def _node_attribute(self, attribute, description, node_index=None):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined {description}."
+            )
+        if node_index is None:
+            if len(self._inbound_nodes) > 1:
+                raise ValueError(
+                    f"The layer {self.name} has multiple inbound nodes, hence the notion of "
+                    f'"layer {description}" is ill-defined. Use `get_{description}_at(node_index)` '
+                    "instead."
+                )
+            node_index = 0
+        if not 0 <= node_index < len(self._inbound_nodes):
+            raise ValueError(
+                f"Asked to get {description} at node {node_index}, but the layer {self.name} has only "
+                f"{len(self._inbound_nodes)} inbound nodes."
+            )
+        node = self._inbound_nodes[node_index]
+        if attribute == "outputs":
+            return node.outputs
+        return node.call_args[0] if node.call_args else node.outputs
 
     def compute_mask(self, inputs, previous_mask):
         """The mask of the outputs: by default the input's mask if the layer supports masking."""

@@ -18,11 +18,18 @@ class Model(Layer):
         dtype: Dtype policy for the model.
     """
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from torchkeras.models.functional import Functional
+
+            return super().__new__(Functional)  # `Model(inputs, outputs)` is a functional model
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise TypeError(
-                "`Model(inputs, outputs)` builds a functional model, which torchkeras does not provide "
-                "yet. Use `keras.Sequential([...])` or subclass `keras.Model`. "
+                f"{type(self).__name__} is a subclassed model: build it by writing `call()`, or make a "
+                "functional model with `keras.Model(inputs, outputs)`. "
                 f"Received: {len(args)} positional arguments and keywords {sorted(kwargs)}"
             )
         super().__init__(**kwargs)

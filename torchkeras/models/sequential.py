@@ -66,7 +66,7 @@ class Sequential(Model):
     def add(self, layer, rebuild=True):
         """Appends a layer (or `keras.Input(...)` as the first element) to the stack."""
         if getattr(layer, "_is_keras_symbolic", False):
-            history = layer._keras_history
+            history = layer._keras_history.operation if layer._keras_history else None
             if not isinstance(history, InputLayer):
                 raise ValueError(
                     "Only a `keras.Input(...)` tensor can be added to a Sequential model. Received a "

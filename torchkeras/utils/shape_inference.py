@@ -64,3 +64,16 @@ def _has_unknown(shape):
     if isinstance(shape, (list, tuple)):
         return any(d is None or (not isinstance(d, int) and _has_unknown(d)) for d in shape)
     return shape is None
+
+
+def infer_output_spec(layer, args, kwargs):
+    """KerasTensors for the outputs of `layer(*args, **kwargs)` where some arguments are KerasTensors."""
+    from torchkeras.graph.node import map_structure, symbolic_outputs, to_meta
+
+    with torch.no_grad():
+        runs = [
+            run_on_meta(layer, map_structure(lambda v: to_meta(v, fill), args),
+                        map_structure(lambda v: to_meta(v, fill), kwargs))
+            for fill in (_FILL_A, _FILL_B)
+        ]
+    return symbolic_outputs(*runs)

@@ -2,33 +2,9 @@
 
 from torchkeras import backend
 from torchkeras.api_export import keras_export
+from torchkeras.graph.keras_tensor import KerasTensor
+from torchkeras.graph.node import Node
 from torchkeras.layers.layer import Layer
-
-
-class KerasTensor:
-    """A symbolic tensor: a shape (`None` for unknown sizes), a dtype and a name, with no data.
-
-    Args:
-        shape: Shape tuple including the batch axis, e.g. `(None, 784)`.
-        dtype: Keras dtype name.
-        name: Optional name.
-    """
-
-    _is_keras_symbolic = True
-
-    def __init__(self, shape, dtype="float32", name=None, sparse=False):
-        self.shape = tuple(shape)
-        self.dtype = backend.standardize_dtype(dtype)
-        self.name = name
-        self.sparse = sparse
-        self._keras_history = None  # the InputLayer (or layer) that produced it
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
 @keras_export("keras.layers.InputLayer")
@@ -71,8 +47,7 @@ class InputLayer(Layer):
         self._input_dtype = backend.standardize_dtype(dtype)
         self.optional = optional
         self.built = True
-        self.output = KerasTensor(self.batch_shape, dtype=self._input_dtype, name=self.name)
-        self.output._keras_history = self
+        Node(self, outputs=KerasTensor(self.batch_shape, dtype=self._input_dtype, name=self.name))
 
     @property
     def dtype(self):

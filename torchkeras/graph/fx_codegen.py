@@ -1,0 +1,63 @@
+"""Emission of a recorded functional graph as `torch.fx` code.
+
+Each layer node becomes a `call_module` of the model's submodule, each `TorchOp` a `call_function` (or
+`call_method`) of the torch function itself, and the output node returns the structure the user gave
+(tensor, list or dict). The generated `forward` is plain Python with no graph walking at call time.
+"""
+
+import operator
+
+import torch.fx
+
+from torchkeras.graph.node import is_symbolic, map_structure
+from torchkeras.graph.torch_op import TorchOp
+
+
+def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs):
+    """Returns a `torch.fx.GraphModule` computing `outputs` from `input_tensors`.
+
+    Args:
+        root: The module owning the layers (`module_names` are its attribute names).
+        input_tensors: Flat list of input KerasTensors, in placeholder order.
+        input_names: A placeholder name for each input.
+        nodes: Nodes in execution order (from `map_graph`).
+        module_names: Dict from layer to its attribute name on `root`.
+        outputs: The output structure (a KerasTensor, list or dict of them).
+    """
+    graph = torch.fx.Graph()
+    values = {}
+    for tensor, name in zip(input_tensors, input_names):
+        values[id(tensor)] = graph.placeholder(name)
+
+    def lookup(value):
+        if is_symbolic(value):
+            return values[id(value)]
+        return value
+
+    for node in nodes:
+        if all(id(t) in values for t in node.output_tensors):
+            continue  # an InputLayer's node, or an intermediate tensor used as a model input
+        args = map_structure(lookup, node.call_args)
+        kwargs = map_structure(lookup, node.call_kwargs)
+        operation = node.operation
+        if isinstance(operation, TorchOp) and operation.function is not None:
+            result = graph.call_function(operation.function, args, kwargs)
+        elif isinstance(operation, TorchOp):
+            result = graph.call_method(operation.method, args, kwargs)
+        else:
+            result = graph.call_module(module_names[operation], args, kwargs)
+        _bind_outputs(graph, result, node.outputs, values)
+    graph.output(map_structure(lookup, outputs))
+    graph.lint()
+    return torch.fx.GraphModule(root, graph, class_name=type(root).__name__ + "Graph")
+
+
+def _bind_outputs(graph, result, outputs, values):
+    if is_symbolic(outputs):
+        values[id(outputs)] = result
+    elif isinstance(outputs, (list, tuple)):
+        for index, item in enumerate(outputs):
+            _bind_outputs(graph, graph.call_function(operator.getitem, (result, index)), item, values)
+    elif isinstance(outputs, dict):
+        for key, item in outputs.items():
+            _bind_outputs(graph, graph.call_function(operator.getitem, (result, key)), item, values)

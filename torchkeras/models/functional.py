@@ -1,0 +1,226 @@
+"""`Functional`: a model defined by calling layers on `keras.Input`s, run as generated `torch.fx` code.
+
+`keras.Model(inputs, outputs)` returns one. Its layers are its submodules under names that do not depend on
+Keras's process-wide auto-names (`dense`, `dense_1`, ... counted within the model; names you gave are kept),
+so two models built by the same code have the same `state_dict` keys.
+"""
+
+import re
+
+import torch
+
+from torchkeras.graph.fx_codegen import build_graph_module
+from torchkeras.graph.node import flatten, is_symbolic
+from torchkeras.graph.topology import map_graph
+from torchkeras.graph.torch_op import TorchOp
+from torchkeras.layers.core.input_layer import InputLayer
+from torchkeras.layers.layer import Layer
+from torchkeras.models.model import Model
+from torchkeras.utils import naming
+
+
+class Functional(Model):
+    """A model whose forward pass is the graph from `inputs` to `outputs`.
+
+    Args:
+        inputs: A `keras.Input` tensor, or a list or dict of them.
+        outputs: A symbolic tensor computed from the inputs, or a list or dict of them.
+        name: The model's name.
+        trainable: Whether the model's weights are trained.
+
+    Call arguments:
+        inputs: Tensors in the structure of `inputs`: a tensor, a list, or a dict keyed by input names.
+        training: Optional bool, passed to every layer.
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, autocast=False, **kwargs)
+        flat_inputs, flat_outputs = flatten(inputs), flatten(outputs)
+        for role, tensors in (("inputs", flat_inputs), ("outputs", flat_outputs)):
+            for tensor in tensors:
+                if not is_symbolic(tensor):
+                    raise TypeError(
+                        f"All `{role}` of a functional model must be symbolic tensors made from "
+                        f"`keras.Input(...)`. Received: {tensor!r} (of type {type(tensor).__name__})"
+                    )
+        if not flat_inputs or not flat_outputs:
+            raise ValueError(
+                f"A functional model needs at least one input and one output. Received: inputs={inputs}, "
+                f"outputs={outputs}"
+            )
+        self._inputs_structure = inputs
+        self._outputs_structure = outputs
+        nodes, operations = map_graph(flat_inputs, flat_outputs)
+        self.__dict__["_graph_nodes"] = nodes
+        module_names = self._register_layers(operations)
+        self.__dict__["_module_names"] = module_names
+        placeholder_names = _unique([_identifier(t.name or f"input_{i}") for i, t in enumerate(flat_inputs)])
+        graph_module = build_graph_module(self, flat_inputs, placeholder_names, nodes, module_names, outputs)
+        # Kept out of `_modules`: its submodules are this model's own layers, registered once above.
+        self.__dict__["_graph_module"] = graph_module
+        self.__dict__["_graph_forward"] = type(graph_module).forward
+        self._input_ranks = [len(t.shape) for t in flat_inputs]
+        self._build_shapes = [t.shape for t in flat_inputs] if len(flat_inputs) > 1 else flat_inputs[0].shape
+        self.built = True
+
+    def _register_layers(self, operations):
+        """Registers each layer as a submodule; names you gave are kept, auto-named layers are counted
+        within this model."""
+        names = {}
+        taken = set()
+        for operation in operations:
+            if not operation._auto_named:
+                name = self._free_attribute(_identifier(operation.name), taken)
+                names[operation] = name
+                taken.add(name)
+        for operation in operations:
+            if operation._auto_named:
+                base = _identifier(operation.op_name if isinstance(operation, TorchOp)
+                                   else naming.to_snake_case(type(operation).__name__))
+                name, index = base, 0
+                while name in taken or self._attribute_taken(name):
+                    index += 1
+                    name = f"{base}_{index}"
+                names[operation] = name
+                taken.add(name)
+        for operation in operations:
+            self._modules[names[operation]] = operation
+        return names
+
+    def _attribute_taken(self, name):
+        return hasattr(type(self), name) or name in self.__dict__ or name in self._modules
+
+    def _free_attribute(self, name, taken):
+        while name in taken or self._attribute_taken(name):
+            name += "_"
+        return name
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def layers(self):
+        return list(self._modules.values())
+
+    @property
+    def _layers(self):
+        return list(self._modules.values())
+
+    @property
+    def inputs(self):
+        return flatten(self._inputs_structure)
+
+    @property
+    def outputs(self):
+        return flatten(self._outputs_structure)
+
+    @property
+    def input_names(self):
+        return [t._keras_history.operation.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history.operation.name for t in self.outputs]
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def graph_module(self):
+        """The generated `torch.fx.GraphModule` (its `code` is the model's forward)."""
+        return self._graph_module
+
+    # ------------------------------------------------------------------ call
+
+    def call(self, inputs, training=None, mask=None):
+        return self._graph_forward(self, *self._flatten_call_inputs(inputs))
+
+    def _flatten_call_inputs(self, inputs):
+        structure = self._inputs_structure
+        expected = self.inputs
+        if isinstance(inputs, dict):
+            if isinstance(structure, dict) and set(inputs) == set(structure):
+                flat = [inputs[key] for key in structure]
+            else:
+                names = self.input_names
+                missing = [name for name in names if name not in inputs]
+                if missing or len(inputs) != len(names):
+                    raise ValueError(
+                        f"Model '{self.name}' expects inputs keyed by {names}. Received keys: "
+                        f"{sorted(inputs)}"
+                    )
+                flat = [inputs[name] for name in names]
+        elif isinstance(inputs, (list, tuple)) and not isinstance(structure, (list, tuple)) and len(expected) == 1 \
+                and len(inputs) != 1:
+            flat = [inputs]
+        elif isinstance(inputs, (list, tuple)):
+            flat = list(inputs)
+        else:
+            flat = [inputs]
+        if len(flat) != len(expected):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(expected)} input(s) {self.input_names}, but it received "
+                f"{len(flat)} input tensors."
+            )
+        for tensor, rank, spec in zip(flat, self._input_ranks, expected):
+            if isinstance(tensor, torch.Tensor) and tensor.dim() != rank:
+                raise ValueError(
+                    f"Input '{spec._keras_history.operation.name}' of model '{self.name}' expects shape "
+                    f"{spec.shape}. Received: shape {tuple(tensor.shape)}"
+                )
+        return flat
+
+    def compute_output_shape(self, input_shape):
+        return [t.shape for t in self.outputs] if len(self.outputs) > 1 else self.outputs[0].shape
+
+    # ------------------------------------------------------------------ summary
+
+    def _summary_rows(self):
+        """(layer, output shape, connected to) rows, or (layer, output shape) for a plain chain, as
+        Keras's summary shows them."""
+        in_model = set(self._graph_nodes)
+        rows, chain = [], True
+        for operation in self.layers:
+            nodes = [n for n in operation._inbound_nodes if n in in_model]
+            if len(nodes) > 1 or any(len(n.input_tensors) > 1 for n in nodes):
+                chain = False
+            shapes = [_output_shape(n) for n in nodes]
+            connections = []
+            for node in nodes:
+                for tensor in node.input_tensors:
+                    source, node_index, tensor_index = tensor._keras_history
+                    connections.append(f"{source.name}[{node_index}][{tensor_index}]")
+            rows.append((operation, shapes[0] if len(shapes) == 1 else shapes or None, connections))
+        if chain and not any(isinstance(op, InputLayer) for op in self.layers[1:]):
+            return [(layer, shape) for layer, shape, _ in rows]
+        return rows
+
+
+def _output_shape(node):
+    outputs = node.outputs
+    if is_symbolic(outputs):
+        return outputs.shape
+    return [t.shape for t in flatten(outputs)]
+
+
+def _identifier(name):
+    name = re.sub(r"\W", "_", str(name))
+    return "_" + name if not name or name[0].isdigit() else name
+
+
+def _unique(names):
+    seen, result = {}, []
+    for name in names:
+        candidate, index = name, 0
+        while candidate in seen:
+            index += 1
+            candidate = f"{name}_{index}"
+        seen[candidate] = True
+        result.append(candidate)
+    return result
