@@ -9,8 +9,8 @@ from torchkeras import layers
 def test_input_returns_a_symbolic_tensor_with_keras_shape():
     x = keras.Input(shape=(784,), name="pixels")
     assert x.shape == (None, 784) and x.dtype == "float32" and x.name == "pixels"
-    layer = x._keras_history
-    assert isinstance(layer, layers.InputLayer) and layer.name == "pixels"
+    layer = x._keras_history.operation
+    assert isinstance(layer, layers.InputLayer) and layer.name == "pixels" and layer.output is x
     assert keras.Input(shape=(3, 4), batch_size=8, dtype="int32").shape == (8, 3, 4)
     assert keras.Input(batch_shape=(None, None, 2)).shape == (None, None, 2)
 
