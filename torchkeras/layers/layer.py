@@ -641,11 +641,11 @@ class Layer(LazyModuleMixin, nn.Module):
 
         inputs = args[0]
         if not self.built:
-            with call_context.name_scope(self.name):
-                self._maybe_build(args, kwargs)
+            self._maybe_build(args, kwargs)
         if self._input_spec is not None:
             assert_input_compatibility(self._input_spec, inputs, self.name)
-        outputs = self.compute_output_spec(*args, **kwargs)
+        with call_context.name_scope(self.name):  # sublayers built by the shape-only run below
+            outputs = self.compute_output_spec(*args, **kwargs)
         Node(self, args, kwargs, outputs)
         return outputs
 

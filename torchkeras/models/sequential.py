@@ -32,6 +32,8 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name, **kwargs)
         object.__setattr__(self, "_input_layer", None)
         self._output_shapes = []
+        self._symbolic_nodes = []
+        self._symbolic_outputs = []
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(
@@ -110,6 +112,10 @@ class Sequential(Model):
             raise ValueError(f"There are no layers in Sequential model '{self.name}' to remove.")
         layer = self._modules.pop(str(len(self._modules) - 1))
         self._output_shapes = self._output_shapes[: len(self._modules)]
+        if self._symbolic_nodes and self._symbolic_nodes[-1].operation is layer:
+            layer._inbound_nodes = [n for n in layer._inbound_nodes if n is not self._symbolic_nodes[-1]]
+            self._symbolic_nodes.pop()
+            self._symbolic_outputs.pop()
         if rebuild and self._input_layer is not None:
             self._build_from_input_layer()
         return layer
@@ -136,23 +142,46 @@ class Sequential(Model):
                 f"including the batch axis, e.g. (None, 784). Received: input_shape={input_shape!r}"
             )
         shape = tuple(input_shape)
-        if self._input_layer is None:
+        if self._input_layer is None or tuple(self._input_layer.batch_shape) != shape:
             # As Keras does: a built Sequential starts with an InputLayer, which its config records.
             object.__setattr__(self, "_input_layer", InputLayer(batch_shape=shape))
-        shapes = []
+        self._forget_symbolic_calls()
+        # Calling the layers on the Input builds them and records the graph, so that `layer.output`
+        # and sub-model slicing work on a Sequential as on a functional model.
+        tensor = self._input_layer.output
+        outputs = []
         for layer in self._modules.values():
-            if not layer.built:
-                with call_context.building_on(None):
-                    layer.build(shape)
             try:
-                shape = layer.compute_output_shape(shape)
-            except (ValueError, RuntimeError) as error:
+                with call_context.building_on(None):
+                    tensor = layer(tensor)
+            except ValueError as error:
                 raise ValueError(
                     f"Layer '{layer.name}' of Sequential model '{self.name}' cannot take inputs of "
-                    f"shape {shape}: {error}"
+                    f"shape {getattr(tensor, 'shape', tensor)}: {error}"
                 ) from error
-            shapes.append(shape)
-        self._output_shapes = shapes
+            outputs.append(tensor)
+            self._symbolic_nodes.append(layer._inbound_nodes[-1])
+        self._symbolic_outputs = outputs
+        self._output_shapes = [_shape_of(t) for t in outputs]
+
+    def _forget_symbolic_calls(self):
+        """Drops the nodes an earlier build recorded, so a rebuilt model's layers have one call each."""
+        for node in getattr(self, "_symbolic_nodes", []):
+            node.operation._inbound_nodes = [n for n in node.operation._inbound_nodes if n is not node]
+        self._symbolic_nodes = []
+        self._symbolic_outputs = []
+
+    @property
+    def inputs(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined inputs yet.")
+        return [self._input_layer.output]
+
+    @property
+    def outputs(self):
+        if not self._symbolic_outputs:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined outputs yet.")
+        return [self._symbolic_outputs[-1]]
 
     def _maybe_build(self, args, kwargs):
         # Built by a first call on data: the batch size of that batch is not part of the model.
@@ -209,3 +238,9 @@ class Sequential(Model):
         elif build_input_shape is not None:
             model.build(build_input_shape)
         return model
+
+
+def _shape_of(tensor):
+    if isinstance(tensor, (list, tuple)):
+        return [_shape_of(t) for t in tensor]
+    return tensor.shape
