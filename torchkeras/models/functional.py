@@ -60,6 +60,7 @@ class Functional(Model):
         self.__dict__["_graph_module"] = graph_module
         self.__dict__["_graph_forward"] = type(graph_module).forward
         self._input_ranks = [len(t.shape) for t in flat_inputs]
+        self._one_input = len(flat_inputs) == 1
         self._build_shapes = [t.shape for t in flat_inputs] if len(flat_inputs) > 1 else flat_inputs[0].shape
         self.built = True
 
@@ -139,6 +140,8 @@ class Functional(Model):
     # ------------------------------------------------------------------ call
 
     def call(self, inputs, training=None, mask=None):
+        if self._one_input and isinstance(inputs, torch.Tensor) and inputs.dim() == self._input_ranks[0]:
+            return self._graph_forward(self, inputs)  # the common case, checked in two comparisons
         return self._graph_forward(self, *self._flatten_call_inputs(inputs))
 
     def _flatten_call_inputs(self, inputs):
