@@ -8,3 +8,4 @@ from torchkeras.saving.object_registration import (  # noqa: F401
     register_keras_serializable,
 )
 from torchkeras.saving.serialization import deserialize_keras_object, serialize_keras_object  # noqa: F401
+from torchkeras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
