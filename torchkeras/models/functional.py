@@ -9,6 +9,7 @@ import re
 
 import torch
 
+from torchkeras.api_export import keras_export
 from torchkeras.graph.fx_codegen import build_graph_module
 from torchkeras.graph.node import flatten, is_symbolic
 from torchkeras.graph.topology import map_graph
@@ -19,6 +20,9 @@ from torchkeras.models.model import Model
 from torchkeras.utils import naming
 
 
+# Keras writes a functional model as {"module": "keras.src.models.functional", "class_name": "Functional",
+# "registered_name": "Functional"}: the class is not public API.
+@keras_export("keras.src.models.functional.Functional")
 class Functional(Model):
     """A model whose forward pass is the graph from `inputs` to `outputs`.
 
@@ -50,7 +54,9 @@ class Functional(Model):
             )
         self._inputs_structure = inputs
         self._outputs_structure = outputs
-        nodes, operations = map_graph(flat_inputs, flat_outputs)
+        # Keras walks the graph from its flat outputs, dict entries sorted by key (`tree.flatten`): that
+        # walk decides the order of `model.layers` (and of a config's "layers").
+        nodes, operations = map_graph(flat_inputs, _keras_flatten(outputs))
         self.__dict__["_graph_nodes"] = nodes
         module_names = self._register_layers(operations)
         self.__dict__["_module_names"] = module_names
@@ -179,8 +185,39 @@ class Functional(Model):
                 )
         return flat
 
+    def compute_output_spec(self, *args, **kwargs):
+        if is_symbolic(self._outputs_structure):
+            return super().compute_output_spec(*args, **kwargs)
+        # Several outputs: a shape-only run keeps their structure (a dict stays a dict).
+        from torchkeras.utils.shape_inference import infer_output_spec
+
+        return infer_output_spec(self, args, kwargs)
+
     def compute_output_shape(self, input_shape):
         return [t.shape for t in self.outputs] if len(self.outputs) > 1 else self.outputs[0].shape
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        """The graph in Keras's functional config format (layers, their calls, inputs and outputs)."""
+        from torchkeras.models.functional_config import get_functional_config
+
+        return get_functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from torchkeras.models.functional_config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects=custom_objects)
+
+    def get_build_config(self):
+        return {"input_shape": None}  # as Keras: a functional model is built by its constructor
+
+    def build_from_config(self, config):
+        pass
+
+    def get_compile_config(self):
+        return {}  # Keras writes this for every model it has not compiled
 
     # ------------------------------------------------------------------ summary
 
@@ -203,6 +240,15 @@ class Functional(Model):
         if chain and not any(isinstance(op, InputLayer) for op in self.layers[1:]):
             return [(layer, shape) for layer, shape, _ in rows]
         return rows
+
+
+def _keras_flatten(structure):
+    """Leaves in the order of Keras's `tree.flatten`: dict entries sorted by key."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _keras_flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in _keras_flatten(structure[key])]
+    return [structure]
 
 
 def _output_shape(node):

@@ -34,6 +34,20 @@ class Model(Layer):
             )
         super().__init__(**kwargs)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """As Keras: a functional config (`layers`, `input_layers`, `output_layers`) rebuilds a functional
+        model; any other config is passed to the constructor."""
+        from torchkeras.models.functional import Functional
+
+        if isinstance(config, dict) and all(key in config for key in ("layers", "input_layers", "output_layers")):
+            if cls is Model or issubclass(cls, Functional):
+                from torchkeras.models.functional_config import functional_from_config
+
+                return functional_from_config(Functional if cls is Model else cls, config,
+                                              custom_objects=custom_objects)
+        return super().from_config(config)
+
     @property
     def layers(self):
         """The model's layers, in the order they are tracked."""

@@ -286,7 +286,8 @@ def serialize_with_public_class(cls, inner_config=None):
         "module": module,
         "class_name": name,
         "config": inner_config,
-        "registered_name": None,
+        # Keras gives a class outside its public API (module "keras.src...") its class name here.
+        "registered_name": name if module.startswith("keras.src.") else None,
     }
 
 
