@@ -25,17 +25,17 @@ Exit status 0 unless the contenders disagree numerically (then 1). Timings never
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 from torch import nn
 
 import torchkeras
 from torchkeras import layers as tk_layers
+from timing import Contender, fmt_time, import_keras, time_case
 
 TARGET = 1.10  # issue target: torchkeras / torch at batch 32, forward and training step
 
@@ -93,32 +93,12 @@ def make_keras_mlp(keras, device):
         )
 
 
-def import_keras():
-    try:
-        import keras
-    except Exception as error:  # noqa: BLE001 - any import failure means "no Keras contender"
-        return None, f"keras not importable ({type(error).__name__}: {error})"
-    if keras.config.backend() != "torch":
-        return None, f"keras uses the {keras.config.backend()!r} backend, not torch (set KERAS_BACKEND=torch)"
-    return keras, None
-
-
 # ---------------------------------------------------------------------------------------- contenders
 
 
 def loss_fn(probs, labels):
     """Crossentropy on softmax outputs (Keras's categorical/sparse crossentropy on probabilities)."""
     return nn.functional.nll_loss(torch.log(probs.clamp_min(1e-7)), labels)
-
-
-class Contender:
-    """One implementation: its forward (inference) and its training step, as closures."""
-
-    def __init__(self, name, infer, train_step, params):
-        self.name = name
-        self.infer = infer
-        self.train_step = train_step
-        self.params = params  # list of torch tensors (for the equivalence check after a step)
 
 
 def build_contenders(device, lr, keras):
@@ -220,44 +200,6 @@ def check_equivalence(contenders, device):
             if a.shape != b.shape or not torch.allclose(a, b, atol=1e-5, rtol=1e-5):
                 return f"after one SGD step, weight {i} of {c.name} differs from {ref.name}"
     return None
-
-
-# ---------------------------------------------------------------------------------------- timing
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_case(contenders, make_fn, inner, repeats, warmup, device, no_grad):
-    """Median seconds per call for each contender; interleaved, rotating order each repeat."""
-    fns = [make_fn(c) for c in contenders]
-    grad_ctx = torch.no_grad if no_grad else torch.enable_grad
-    with grad_ctx():
-        for fn in fns:  # warm-up
-            for _ in range(warmup):
-                fn()
-        sync(device)
-        samples = [[] for _ in contenders]
-        n = len(fns)
-        for r in range(repeats):
-            for k in range(n):
-                i = (r + k) % n
-                fn = fns[i]
-                sync(device)
-                start = time.perf_counter()
-                for _ in range(inner):
-                    fn()
-                sync(device)
-                samples[i].append((time.perf_counter() - start) / inner)
-    return [statistics.median(s) for s in samples]
-
-
-def fmt_time(seconds):
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:8.3f} ms"
-    return f"{seconds * 1e6:8.1f} us"
 
 
 def main(argv=None):

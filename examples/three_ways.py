@@ -3,7 +3,8 @@
 Walks through: lazy weights on a bare `Dense`; the Sequential MLP with `summary()` and hand-checked
 parameter counts; `pop()`/`add()`; the same MLP by subclassing `keras.Model`; copying weights between the
 two with `get_weights()`/`set_weights()`; `weights`/`trainable_weights`/`non_trainable_weights` and
-freezing; dtype policy attributes; and `predict` on a fake batch.
+freezing; dtype policy attributes; and `predict` on a fake batch. Way 2, the Functional API, and the
+seed's siamese exercise are in `examples/functional.py`.
 
 Every check raises (SystemExit with a message) when it fails, so `python -O` still checks; exit code 0
 means every check passed. Runs in a few seconds on CPU:
@@ -211,11 +212,12 @@ check(np.allclose(probs.sum(axis=1), 1.0, atol=1e-5) and (probs >= 0).all(),
       "softmax rows are non-negative and sum to 1")
 
 # ---------------------------------------------------------------------------------------------------------
-section("Still to come")
-print("Not shown, because torchkeras does not provide it yet (no output is faked here):")
-print("  - Way 2, the Functional API: keras.Model(inputs, outputs) as a torch.fx graph,")
-print("    the multi-input two-headed model, shared layers across call sites, plot_model();")
-print("  - the seed's exercise: the siamese digit comparator (217,537 params);")
+section("Way 2 and the exercise")
+print("Way 2, the Functional API (keras.Model(inputs, outputs) as a torch.fx graph), the two-input")
+print("two-headed model, shared layers, the siamese digit comparator (217,537 params) and slicing a")
+print("feature extractor run in examples/functional.py:")
+print("    python examples/functional.py")
+print("Not shown yet, because torchkeras does not provide it (no output is faked here):")
 print("  - keras.mixed_precision.set_global_policy and autocast compute for mixed policies.")
 
 print()

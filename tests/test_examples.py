@@ -36,6 +36,7 @@ def test_three_ways_example_runs_and_checks():
         "16,448",
         "sequential == subclassed",
         '<DTypePolicy "mixed_float16">',
+        "python examples/functional.py",
     ):
         assert line in output, f"missing {line!r} in output:\n{output}"
     assert re.search(r"All \d+ checks passed\.", output), output
@@ -61,4 +62,47 @@ def test_bench_mlp_quick_runs():
         assert re.search(rf"ratio {case}: keras/torch = \d+\.\d+", output), output
     for case in ("forward b32", "train-step b32"):
         assert re.search(rf"ratio {case}: torchkeras/torch = \d+\.\d+", output), output
+    assert "torch.set_num_threads(" in output
+
+
+def test_functional_example_runs_and_checks():
+    result = _run([str(ROOT / "examples" / "functional.py")])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for line in (
+        "Total params: 218,443",
+        "Total params: 217,537",
+        "Connected to",
+        "functional == sequential after set_weights(get_weights())",
+        "(1) total params 217,537",
+        "(2) 6 trainable weights",
+        "(3) every output is in (0, 1)",
+        "extractor(x) == the first Dense run by hand",
+    ):
+        assert line in output, f"missing {line!r} in output:\n{output}"
+    assert re.search(r"pixels\s+InputLayer\s+-> \(None, 784\)", output), output
+    assert re.search(r"All \d+ checks passed\.", output), output
+    assert "CHECK FAILED" not in output
+
+
+def test_functional_example_checks_survive_python_O():
+    result = _run(["-O", str(ROOT / "examples" / "functional.py")])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(r"All \d+ checks passed\.", output), output
+
+
+def test_bench_functional_quick_runs():
+    if not _keras_importable():
+        pytest.skip("keras (torch backend) is not importable")
+    result = _run([str(ROOT / "benchmarks" / "bench_functional.py"), "--quick"],
+                  env_extra={"KERAS_BACKEND": "torch"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for model in ("mlp", "two_headed"):
+        assert f"equivalence ({model}): outputs allclose" in output, output
+        for case in ("forward", "train-step"):
+            assert re.search(rf"ratio {model} {case}: torchkeras/torch = \d+\.\d+", output), output
+            assert re.search(rf"ratio {model} {case}: keras/torch = \d+\.\d+", output), output
+    assert re.search(r"wiring a 300-layer graph .*: torchkeras \d+\.\d+ s", output), output
     assert "torch.set_num_threads(" in output

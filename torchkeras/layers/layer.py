@@ -533,7 +533,10 @@ class Layer(LazyModuleMixin, nn.Module):
             args = (kwargs.pop(first),)
         inputs = args[0]
         is_tensor = type(inputs) is torch.Tensor
-        if not is_tensor:
+        # A flat list of plain tensors (merge layers) needs no conversion: the common multi-input case.
+        tensor_list = not is_tensor and type(inputs) in (list, tuple) and all(
+            type(x) is torch.Tensor for x in inputs)
+        if not is_tensor and not tensor_list:
             leaves = _flatten(inputs)
             proxies = [x for x in leaves if isinstance(x, torch.fx.Proxy)]
             if proxies:
@@ -564,7 +567,8 @@ class Layer(LazyModuleMixin, nn.Module):
                 if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
                     inputs = _cast_floats(inputs, self._compute_torch_dtype)
                     args = (inputs,) + args[1:]
-            else:
+            elif not (tensor_list and all(x.dtype is self._compute_torch_dtype or not x.is_floating_point()
+                                          for x in inputs)):
                 cast = _cast_floats(inputs, self._compute_torch_dtype)
                 if cast is not inputs:
                     inputs = cast
@@ -573,7 +577,7 @@ class Layer(LazyModuleMixin, nn.Module):
         if is_tensor:
             previous_mask = getattr(inputs, "_keras_mask", None)
         else:
-            masks = [getattr(x, "_keras_mask", None) for x in _flatten(inputs)]
+            masks = [getattr(x, "_keras_mask", None) for x in (inputs if tensor_list else _flatten(inputs))]
             previous_mask = masks if any(m is not None for m in masks) else None
         explicit_mask = kwargs.get("mask") if kwargs else None
         if explicit_mask is not None:
@@ -806,6 +810,7 @@ class _InputCheck:
 
 
 def _cast_floats(inputs, dtype):
+    """`inputs` with floating tensors cast to `dtype` (masks kept); the same object if none needs it."""
     if isinstance(inputs, torch.Tensor):
         if inputs.dtype is not dtype and inputs.is_floating_point():
             mask = getattr(inputs, "_keras_mask", None)

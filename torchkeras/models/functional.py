@@ -8,6 +8,7 @@ so two models built by the same code have the same `state_dict` keys.
 import re
 
 import torch
+import torch.fx
 
 from torchkeras.api_export import keras_export
 from torchkeras.graph.fx_codegen import build_graph_module
@@ -58,17 +59,36 @@ class Functional(Model):
         # walk decides the order of `model.layers` (and of a config's "layers").
         nodes, operations = map_graph(flat_inputs, _keras_flatten(outputs))
         self.__dict__["_graph_nodes"] = nodes
-        module_names = self._register_layers(operations)
-        self.__dict__["_module_names"] = module_names
-        placeholder_names = _unique([_identifier(t.name or f"input_{i}") for i, t in enumerate(flat_inputs)])
-        graph_module = build_graph_module(self, flat_inputs, placeholder_names, nodes, module_names, outputs)
-        # Kept out of `_modules`: its submodules are this model's own layers, registered once above.
-        self.__dict__["_graph_module"] = graph_module
-        self.__dict__["_graph_forward"] = type(graph_module).forward
+        self.__dict__["_module_names"] = self._register_layers(operations)
+        self._generate_forward()
         self._input_ranks = [len(t.shape) for t in flat_inputs]
         self._one_input = len(flat_inputs) == 1
         self._build_shapes = [t.shape for t in flat_inputs] if len(flat_inputs) > 1 else flat_inputs[0].shape
         self.built = True
+
+    def _generate_forward(self):
+        """Emits the graph as `torch.fx` code; the model's `call` runs the generated `forward`."""
+        flat_inputs = flatten(self._inputs_structure)
+        placeholder_names = _unique([_identifier(t.name or f"input_{i}") for i, t in enumerate(flat_inputs)])
+        outputs = self._outputs_structure
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]  # Keras returns a lone output as a tensor, not a list of one
+        graph_module = build_graph_module(self, flat_inputs, placeholder_names, self._graph_nodes,
+                                          self._module_names, outputs)
+        # Kept out of `_modules`: its submodules are this model's own layers, registered once already.
+        self.__dict__["_graph_module"] = graph_module
+        self.__dict__["_graph_forward"] = type(graph_module).forward
+
+    def __getstate__(self):
+        # The generated code is rebuilt from the recorded graph on unpickling (`torch.save(model)`).
+        state = dict(self.__dict__)
+        state.pop("_graph_module", None)
+        state.pop("_graph_forward", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._generate_forward()
 
     def _register_layers(self, operations):
         """Registers each layer as a submodule; names you gave are kept, auto-named layers are counted
@@ -153,6 +173,10 @@ class Functional(Model):
     def _flatten_call_inputs(self, inputs):
         structure = self._inputs_structure
         expected = self.inputs
+        if isinstance(inputs, torch.fx.Proxy) and len(expected) > 1:
+            # `torch.fx.symbolic_trace` passes the whole input structure as one placeholder.
+            keys = list(structure) if isinstance(structure, dict) else range(len(expected))
+            return [inputs[key] for key in keys]
         if isinstance(inputs, dict):
             if isinstance(structure, dict) and set(inputs) == set(structure):
                 flat = [inputs[key] for key in structure]
