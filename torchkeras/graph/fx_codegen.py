@@ -13,8 +13,12 @@ from torchkeras.graph.node import is_symbolic, map_structure
 from torchkeras.graph.torch_op import TorchOp
 
 
-def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs):
+def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs, direct=None):
     """Returns a `torch.fx.GraphModule` computing `outputs` from `input_tensors`.
+
+    With `direct` (a set of layers), the generated `forward(self, training, *inputs)` calls those layers'
+    `forward` itself instead of going through `Layer.__call__`, passing `training` explicitly: the
+    checks `__call__` makes were already made for the whole graph by the model (see `Functional`).
 
     Args:
         root: The module owning the layers (`module_names` are its attribute names).
@@ -25,6 +29,7 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
         outputs: The output structure (a KerasTensor, list or dict of them).
     """
     graph = torch.fx.Graph()
+    training = graph.placeholder("training") if direct is not None else None
     values = {}
     for tensor, name in zip(input_tensors, input_names):
         values[id(tensor)] = graph.placeholder(name)
@@ -44,6 +49,11 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
             result = graph.call_function(operation.function, args, kwargs)
         elif isinstance(operation, TorchOp):
             result = graph.call_method(operation.method, args, kwargs)
+        elif direct is not None and operation in direct:
+            if operation._call_has_training_arg and "training" not in kwargs:
+                kwargs = {**kwargs, "training": training}
+            module = graph.get_attr(module_names[operation])
+            result = graph.call_method("forward", (module, *args), kwargs)
         else:
             result = graph.call_module(module_names[operation], args, kwargs)
         _bind_outputs(graph, result, node.outputs, values)

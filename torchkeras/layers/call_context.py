@@ -10,12 +10,13 @@ import torch
 
 
 class _CallContext:
-    __slots__ = ("training", "scope", "device")
+    __slots__ = ("training", "scope", "device", "policy_epoch")
 
     def __init__(self):
         self.training = None
         self.scope = []
         self.device = None
+        self.policy_epoch = 0  # bumped whenever a layer's dtype policy changes
 
 
 CONTEXT = _CallContext()

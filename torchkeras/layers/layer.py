@@ -108,6 +108,11 @@ class Layer(LazyModuleMixin, nn.Module):
                 f"{ {k: kwargs[k] for k in sorted(unknown)} }"
             )
         super().__init__()
+        # torch's lazy modules build in a forward pre-hook; torchkeras builds in `__call__` (as Keras
+        # does), so that hook goes. The state-dict hook that materialises lazy weights on
+        # `load_state_dict` stays.
+        self._initialize_hook.remove()
+        del self._initialize_hook
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
@@ -196,6 +201,8 @@ class Layer(LazyModuleMixin, nn.Module):
     @dtype_policy.setter
     def dtype_policy(self, value):
         policy = dtype_policies.get(value)
+        if "_dtype_policy" in self.__dict__:
+            call_context.CONTEXT.policy_epoch += 1  # a change: functional models re-plan their fast path
         self.__dict__["_dtype_policy"] = policy
         self.__dict__["_compute_torch_dtype"] = policy.compute_torch_dtype
 
@@ -454,16 +461,12 @@ class Layer(LazyModuleMixin, nn.Module):
                     f"A state dict loaded into layer '{self.name}' before it was built has entries "
                     f"that its build did not create: {result.unexpected_keys}"
                 )
-        hook = getattr(self, "_initialize_hook", None)
-        if hook is not None and not self.has_uninitialized_params():
-            hook.remove()
-            del self._initialize_hook
         if self._initial_weights is not None:
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
 
     def initialize_parameters(self, *args, **kwargs):
-        """torch's lazy-module hook; torchkeras builds in `__call__`, before torch would call this."""
+        """torch's lazy-module entry point; torchkeras builds in `__call__` instead."""
 
     def get_build_config(self):
         if self._build_shapes is None:
@@ -619,6 +622,12 @@ class Layer(LazyModuleMixin, nn.Module):
             self._activity_losses = [_activity_loss(self.activity_regularizer, o)
                                      for o in _flatten(outputs) if isinstance(o, torch.Tensor)]
         return outputs
+
+    @property
+    def _creates_masks(self):
+        """Whether a call may attach a mask to outputs of unmasked inputs (Embedding(mask_zero=True),
+        Masking, ...). Any layer with its own `compute_mask` may, unless it says otherwise."""
+        return self._overrides_compute_mask
 
     @property
     def supports_masking(self):

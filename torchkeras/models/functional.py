@@ -9,16 +9,25 @@ import re
 
 import torch
 import torch.fx
+from torch.nn.modules import module as _torch_module
 
+from torchkeras import backend
 from torchkeras.api_export import keras_export
 from torchkeras.graph.fx_codegen import build_graph_module
 from torchkeras.graph.node import flatten, is_symbolic
 from torchkeras.graph.topology import map_graph
 from torchkeras.graph.torch_op import TorchOp
 from torchkeras.layers.core.input_layer import InputLayer
+from torchkeras.layers import call_context
 from torchkeras.layers.layer import Layer
 from torchkeras.models.model import Model
 from torchkeras.utils import naming
+
+
+_GLOBAL_FORWARD_HOOKS = _torch_module._global_forward_hooks
+_GLOBAL_FORWARD_PRE_HOOKS = _torch_module._global_forward_pre_hooks
+_GLOBAL_BACKWARD_HOOKS = _torch_module._global_backward_hooks
+_GLOBAL_BACKWARD_PRE_HOOKS = _torch_module._global_backward_pre_hooks
 
 
 # Keras writes a functional model as {"module": "keras.src.models.functional", "class_name": "Functional",
@@ -78,12 +87,50 @@ class Functional(Model):
         # Kept out of `_modules`: its submodules are this model's own layers, registered once already.
         self.__dict__["_graph_module"] = graph_module
         self.__dict__["_graph_forward"] = type(graph_module).forward
+        direct = self._layers_to_call_directly()
+        self.__dict__["_direct_layers"] = tuple(direct)
+        self.__dict__["_direct_forward"] = None
+        if direct:
+            fast = build_graph_module(self, flat_inputs, placeholder_names, self._graph_nodes,
+                                      self._module_names, outputs, direct=direct)
+            self.__dict__["_direct_forward"] = type(fast).forward
+        self.__dict__["_input_checks"] = [
+            (len(t.shape), tuple((i, d) for i, d in enumerate(t.shape) if d is not None),
+             backend.to_torch_dtype(t.dtype))
+            for t in flat_inputs
+        ]
+        self.__dict__["_policy_epoch"] = call_context.CONTEXT.policy_epoch
+
+    def _layers_to_call_directly(self):
+        """The layers the fast forward may call without `Layer.__call__`: none if a layer in the graph
+        can create masks (masks then flow through `__call__`); otherwise those without an activity
+        regularizer whose compute dtype is already the dtype of their floating inputs."""
+        layers = [n.operation for n in self._graph_nodes]
+        if any(layer._creates_masks for layer in layers):
+            return set()
+        names = self._module_names
+        wired = self.__dict__.setdefault("_wired_compute_dtypes", {names[l]: l.compute_dtype for l in layers})
+        if any(wired.get(names[layer]) != layer.compute_dtype for layer in layers):
+            return set()  # a policy changed since wiring: the recorded dtypes no longer tell the truth
+        direct = set()
+        for node in self._graph_nodes:
+            layer = node.operation
+            if isinstance(layer, (InputLayer, TorchOp)) or layer.activity_regularizer is not None:
+                continue
+            if all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
+                   for t in node.input_tensors):
+                direct.add(layer)
+        # A layer called several times must qualify at every call site.
+        return {layer for layer in direct if all(
+            n.operation is not layer or all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
+                                            for t in n.input_tensors)
+            for n in self._graph_nodes)}
 
     def __getstate__(self):
         # The generated code is rebuilt from the recorded graph on unpickling (`torch.save(model)`).
         state = dict(self.__dict__)
-        state.pop("_graph_module", None)
-        state.pop("_graph_forward", None)
+        for generated in ("_graph_module", "_graph_forward", "_direct_forward"):
+            state.pop(generated, None)
         return state
 
     def __setstate__(self, state):
@@ -166,9 +213,39 @@ class Functional(Model):
     # ------------------------------------------------------------------ call
 
     def call(self, inputs, training=None, mask=None):
-        if self._one_input and isinstance(inputs, torch.Tensor) and inputs.dim() == self._input_ranks[0]:
-            return self._graph_forward(self, inputs)  # the common case, checked in two comparisons
-        return self._graph_forward(self, *self._flatten_call_inputs(inputs))
+        if self._one_input and type(inputs) is torch.Tensor:
+            flat = (inputs,)
+        else:
+            flat = self._flatten_call_inputs(inputs)
+        if self._direct_forward is not None and self._can_call_directly(flat):
+            return self._direct_forward(self, bool(training), *flat)
+        return self._graph_forward(self, *flat)
+
+    def _can_call_directly(self, flat):
+        """Whether this call may take the fast forward: plain tensors of exactly the input shapes and
+        dtypes, no masks, no hooks on the directly called layers, no tracing, no policy change since
+        the forward was generated. Anything else takes the forward through `Layer.__call__`."""
+        if call_context.CONTEXT.policy_epoch != self._policy_epoch:
+            self._generate_forward()
+            if self._direct_forward is None:
+                return False
+        for tensor, (rank, fixed, dtype) in zip(flat, self._input_checks):
+            if type(tensor) is not torch.Tensor or tensor.dim() != rank or tensor.dtype is not dtype:
+                return False
+            shape = tensor.shape
+            for axis, size in fixed:
+                if shape[axis] != size:
+                    return False
+            if getattr(tensor, "_keras_mask", None) is not None:
+                return False
+        if (_GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS or _GLOBAL_BACKWARD_HOOKS
+                or _GLOBAL_BACKWARD_PRE_HOOKS or torch._C._get_tracing_state()):
+            return False
+        for layer in self._direct_layers:
+            if layer._forward_hooks or layer._forward_pre_hooks or layer._backward_hooks \
+                    or layer._backward_pre_hooks:
+                return False
+        return True
 
     def _flatten_call_inputs(self, inputs):
         structure = self._inputs_structure

@@ -105,6 +105,10 @@ class Embedding(Layer):
             outputs = outputs.to(compute_dtype)
         return outputs
 
+    @property
+    def _creates_masks(self):
+        return self.mask_zero
+
     def compute_mask(self, inputs, previous_mask=None):
         if not self.mask_zero:
             return None

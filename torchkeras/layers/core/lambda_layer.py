@@ -87,6 +87,10 @@ class Lambda(Layer):
             kwargs["training"] = training
         return self.function(inputs, **kwargs)
 
+    @property
+    def _creates_masks(self):
+        return self.mask is not None
+
     def compute_mask(self, inputs, previous_mask=None):
         if callable(self.mask):
             return self.mask(inputs, previous_mask)

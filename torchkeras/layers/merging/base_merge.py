@@ -25,6 +25,8 @@ class Merge(Layer):
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
     """
 
+    _creates_masks = False  # merging only combines the masks its inputs carry
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
