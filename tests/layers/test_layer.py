@@ -244,7 +244,7 @@ def test_regularizer_losses():
     out = dense(torch.ones(4, 3))
     losses = dense.losses
     assert len(losses) == 2
-    values = sorted(float(v) for v in losses)
+    values = sorted(float(v.detach()) for v in losses)
     # kernel: 0.5 * sum(1^2 over 6) = 3; activity: 0.1 * sum(|3| over 4x2) / batch 4 = 0.6
     np.testing.assert_allclose(values, [0.1 * float(out.abs().sum()) / 4, 3.0], rtol=1e-6)
 
