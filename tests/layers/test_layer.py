@@ -246,7 +246,7 @@ def test_regularizer_losses():
     assert len(losses) == 2
     values = sorted(float(v.detach()) for v in losses)
     # kernel: 0.5 * sum(1^2 over 6) = 3; activity: 0.1 * sum(|3| over 4x2) / batch 4 = 0.6
-    np.testing.assert_allclose(values, [0.1 * float(out.abs().sum()) / 4, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(values, [0.1 * float(out.detach().abs().sum()) / 4, 3.0], rtol=1e-6)
 
 
 def test_variable_view_behaves_like_keras_and_like_a_tensor():
