@@ -25,7 +25,6 @@ Usage:
 Exit status 0 unless the contenders disagree numerically (then 1). Timings never fail the run.
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -38,7 +37,8 @@ import torch
 from torch import nn
 
 import torchkeras
-from timing import Contender, fmt_time, import_keras, time_case
+from timing import (Contender, allclose, check_training_step, keras_for, parse_args, print_header, print_ratios,
+                    print_table_header, print_table_row, setup_device, time_case)
 
 TARGET = 1.05  # issue target: torchkeras functional / torch at batch 32, forward and training step
 WIRING_TARGET_S = 1.0
@@ -242,21 +242,10 @@ def check_equivalence(spec_name, contenders, device):
             if len(out) != len(ref_out):
                 return f"{spec_name}: {c.name} gives {len(out)} outputs, {ref.name} {len(ref_out)}"
             for i, (a, b) in enumerate(zip(out, ref_out)):
-                if a.shape != b.shape or not torch.allclose(a, b, atol=1e-5, rtol=1e-5):
+                if not allclose(a, b):
                     diff = (a - b).abs().max().item() if a.shape == b.shape else "shape"
                     return f"{spec_name}: output {i} of {c.name} differs from {ref.name} (max abs diff {diff})"
-    losses = [c.train_step(xs, ys).item() for c in contenders]
-    if max(losses) - min(losses) > 1e-5:
-        return f"{spec_name}: training losses differ: {dict(zip((c.name for c in contenders), losses))}"
-    ref_params = [p.detach() for p in ref.params()]
-    for c in contenders[1:]:
-        params = [p.detach() for p in c.params()]
-        if len(params) != len(ref_params):
-            return f"{spec_name}: {c.name} has {len(params)} weights, {ref.name} {len(ref_params)}"
-        for i, (a, b) in enumerate(zip(ref_params, params)):
-            if a.shape != b.shape or not torch.allclose(a, b, atol=1e-5, rtol=1e-5):
-                return f"{spec_name}: after one SGD step, weight {i} of {c.name} differs from {ref.name}"
-    return None
+    return check_training_step(contenders, xs, ys, prefix=f"{spec_name}: ")
 
 
 # ---------------------------------------------------------------------------------------- wiring
@@ -285,40 +274,20 @@ def time_wiring(module, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="interleaved repeats per case (default 100, or 5 with --quick)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch.set_num_threads value (default 1: stable on shared CI machines)")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--quick", action="store_true", help="few repeats and short inner loops (CI)")
-    parser.add_argument("--no-keras", action="store_true", help="skip the real-Keras contender")
-    args = parser.parse_args(argv)
-
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda requested but torch.cuda.is_available() is False")
-    device = torch.device(args.device)
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-
-    threads = args.threads or 1
-    torch.set_num_threads(threads)
+    args = parse_args(__doc__, argv)
+    device, threads = setup_device(args)
     repeats = args.repeats or (5 if args.quick else 100)
     warmup = 3 if args.quick else 20
     lr = 1e-2
 
-    keras, why_no_keras = (None, "--no-keras given") if args.no_keras else import_keras()
+    keras, why_no_keras = keras_for(args)
 
-    print("bench_functional: functional MLP 784-256-64-10 and the two-headed model (784 + 8 -> 10, 1), batch 32")
-    print(f"  torch {torch.__version__}, torchkeras {torchkeras.__version__}, "
-          f"keras {keras.__version__ + ' (torch backend)' if keras else 'absent: ' + why_no_keras}")
-    print(f"  device={device}" + (f" ({torch.cuda.get_device_name(device)}, TF32 off)" if device.type == "cuda" else "")
-          + f", torch.set_num_threads({threads}) -> torch.get_num_threads()={torch.get_num_threads()}")
-    print(f"  repeats={repeats} (interleaved, rotating order), report = median per-call time over repeats")
-    print("  forward: torch.no_grad() for all; torchkeras and keras called as model(x, training=False)")
-    print("  train step: forward + loss + backward + torch.optim.SGD; keras via a plain torch loop over "
-          "keras_model.trainable_weights[i].value")
+    title = "bench_functional: functional MLP 784-256-64-10 and the two-headed model (784 + 8 -> 10, 1), batch 32"
+    print_header(title, device, threads, repeats, keras, why_no_keras, [
+        "forward: torch.no_grad() for all; torchkeras and keras called as model(x, training=False)",
+        "train step: forward + loss + backward + torch.optim.SGD; keras via a plain torch loop over "
+        "keras_model.trainable_weights[i].value",
+    ])
 
     results = {}
     names = None
@@ -343,17 +312,9 @@ def main(argv=None):
             results[label] = dict(zip(names, times))
             rows.append((label, times))
 
-    header = f"{'case (batch 32)':<22}" + "".join(f"{n:>14}" for n in names) + f"{'tk/torch':>10}"
-    if keras is not None:
-        header += f"{'keras/torch':>13}"
-    print()
-    print(header)
-    print("-" * len(header))
+    print_table_header("case (batch 32)", 22, names, keras is not None)
     for label, times in rows:
-        row = f"{label:<22}" + "".join(f"{fmt_time(t):>14}" for t in times) + f"{times[1] / times[0]:>10.3f}"
-        if keras is not None:
-            row += f"{times[2] / times[0]:>13.3f}"
-        print(row)
+        print_table_row(label, 22, times, keras is not None)
 
     print()
     wiring_repeats = 1 if args.quick else 5
@@ -366,13 +327,7 @@ def main(argv=None):
         print(f"wiring the same graph in keras: {keras_wiring:.3f} s (keras/torchkeras = "
               f"{keras_wiring / tk_wiring:.2f})")
     print()
-    for label in results:
-        ratio = results[label]["torchkeras"] / results[label]["torch"]
-        verdict = "meets" if ratio <= TARGET else "MISSES"
-        print(f"ratio {label}: torchkeras/torch = {ratio:.3f} ({verdict} target <= {TARGET:.2f})")
-    if keras is not None:
-        for label in results:
-            print(f"ratio {label}: keras/torch = {results[label]['keras'] / results[label]['torch']:.3f}")
+    print_ratios(results, TARGET, results, keras is not None)
     return 0
 
 

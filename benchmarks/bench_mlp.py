@@ -23,7 +23,6 @@ Usage:
 Exit status 0 unless the contenders disagree numerically (then 1). Timings never fail the run.
 """
 
-import argparse
 import os
 import sys
 
@@ -35,7 +34,8 @@ from torch import nn
 
 import torchkeras
 from torchkeras import layers as tk_layers
-from timing import Contender, fmt_time, import_keras, time_case
+from timing import (Contender, allclose, check_training_step, keras_for, parse_args, print_header, print_ratios,
+                    print_table_header, print_table_row, setup_device, time_case)
 
 TARGET = 1.10  # issue target: torchkeras / torch at batch 32, forward and training step
 
@@ -185,57 +185,27 @@ def check_equivalence(contenders, device):
         ref_out = ref.infer(x)
         for c in contenders[1:]:
             out = c.infer(x)
-            if out.shape != ref_out.shape or not torch.allclose(out, ref_out, atol=1e-5, rtol=1e-5):
+            if not allclose(out, ref_out):
                 diff = (out - ref_out).abs().max().item() if out.shape == ref_out.shape else "shape"
                 return f"forward of {c.name} differs from {ref.name} (max abs diff {diff})"
     # One training step on a copy-free basis: all start from the same weights, so after the same step
     # they must still agree. (Later timed steps move them identically too, but that is not checked.)
-    losses = [c.train_step(x, y).item() for c in contenders]
-    if max(losses) - min(losses) > 1e-5:
-        return f"training losses differ: {dict(zip((c.name for c in contenders), losses))}"
-    ref_params = [p.detach() for p in ref.params()]
-    for c in contenders[1:]:
-        params = [p.detach() for p in c.params()]
-        for i, (a, b) in enumerate(zip(ref_params, params)):
-            if a.shape != b.shape or not torch.allclose(a, b, atol=1e-5, rtol=1e-5):
-                return f"after one SGD step, weight {i} of {c.name} differs from {ref.name}"
-    return None
+    return check_training_step(contenders, x, y)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="interleaved repeats per case (default 100, or 5 with --quick)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch.set_num_threads value (default 1: stable on shared CI machines)")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--quick", action="store_true", help="few repeats and short inner loops (CI)")
-    parser.add_argument("--no-keras", action="store_true", help="skip the real-Keras contender")
-    args = parser.parse_args(argv)
-
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda requested but torch.cuda.is_available() is False")
-    device = torch.device(args.device)
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-
-    threads = args.threads or 1
-    torch.set_num_threads(threads)
+    args = parse_args(__doc__, argv)
+    device, threads = setup_device(args)
     repeats = args.repeats or (5 if args.quick else 100)
     lr = 1e-2
 
-    keras, why_no_keras = (None, "--no-keras given") if args.no_keras else import_keras()
+    keras, why_no_keras = keras_for(args)
 
-    print("bench_mlp: 784-256(relu)-64(relu)-10(softmax)")
-    print(f"  torch {torch.__version__}, torchkeras {torchkeras.__version__}, "
-          f"keras {keras.__version__ + ' (torch backend)' if keras else 'absent: ' + why_no_keras}")
-    print(f"  device={device}" + (f" ({torch.cuda.get_device_name(device)}, TF32 off)" if device.type == "cuda" else "")
-          + f", torch.set_num_threads({threads}) -> torch.get_num_threads()={torch.get_num_threads()}")
-    print(f"  repeats={repeats} (interleaved, rotating order), report = median per-call time over repeats")
-    print("  forward: torch.no_grad() for all; keras called as model(x, training=False)")
-    print("  train step: forward + crossentropy (nll of log softmax-probs) + backward + torch.optim.SGD; "
-          "keras via a plain torch loop over keras_model.trainable_weights[i].value")
+    print_header("bench_mlp: 784-256(relu)-64(relu)-10(softmax)", device, threads, repeats, keras, why_no_keras, [
+        "forward: torch.no_grad() for all; keras called as model(x, training=False)",
+        "train step: forward + crossentropy (nll of log softmax-probs) + backward + torch.optim.SGD; "
+        "keras via a plain torch loop over keras_model.trainable_weights[i].value",
+    ])
 
     contenders = build_contenders(device, lr, keras)
     problem = check_equivalence(contenders, device)
@@ -260,29 +230,14 @@ def main(argv=None):
     warmup = 3 if args.quick else 20
 
     names = [c.name for c in contenders]
-    header = f"{'case':<16}" + "".join(f"{n:>14}" for n in names) + f"{'tk/torch':>10}"
-    if keras is not None:
-        header += f"{'keras/torch':>13}"
-    print()
-    print(header)
-    print("-" * len(header))
+    print_table_header("case", 16, names, keras is not None)
     results = {}
     for label, make_fn, n_inner, no_grad in cases:
         times = time_case(contenders, make_fn, n_inner, repeats, warmup, device, no_grad)
         results[label] = dict(zip(names, times))
-        row = f"{label:<16}" + "".join(f"{fmt_time(t):>14}" for t in times)
-        row += f"{times[1] / times[0]:>10.3f}"
-        if keras is not None:
-            row += f"{times[2] / times[0]:>13.3f}"
-        print(row)
+        print_table_row(label, 16, times, keras is not None)
     print()
-    for label in ("forward b32", "train-step b32"):
-        ratio = results[label]["torchkeras"] / results[label]["torch"]
-        verdict = "meets" if ratio <= TARGET else "MISSES"
-        print(f"ratio {label}: torchkeras/torch = {ratio:.3f} ({verdict} target <= {TARGET:.2f})")
-    if keras is not None:
-        for label in results:
-            print(f"ratio {label}: keras/torch = {results[label]['keras'] / results[label]['torch']:.3f}")
+    print_ratios(results, TARGET, ("forward b32", "train-step b32"), keras is not None)
     return 0
 
 

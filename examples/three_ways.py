@@ -17,30 +17,7 @@ import torch
 
 import torchkeras as keras
 from torchkeras import layers
-
-CHECKS = []
-
-
-def check(condition, message):
-    """An explicit check (not `assert`, which `python -O` strips)."""
-    if not condition:
-        raise SystemExit(f"CHECK FAILED: {message}")
-    CHECKS.append(message)
-    print(f"  [ok] {message}")
-
-
-def section(title):
-    print()
-    print(f"=== {title} " + "=" * max(0, 70 - len(title)))
-
-
-def summary_text(model):
-    """Prints `model.summary()` and returns the text it printed."""
-    captured = []
-    model.summary(print_fn=lambda text, *args, **kwargs: captured.append(text))
-    text = "".join(captured)
-    print(text, end="" if text.endswith("\n") else "\n")
-    return text
+from _checks import CHECKS, check, section, summary_text
 
 
 torch.manual_seed(0)

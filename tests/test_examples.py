@@ -24,11 +24,33 @@ def _keras_importable():
     return probe.returncode == 0
 
 
-def test_three_ways_example_runs_and_checks():
-    result = _run([str(ROOT / "examples" / "three_ways.py")])
+def _run_ok(args, env_extra=None):
+    """Runs `python *args`, asserts exit status 0 and returns stdout + stderr."""
+    result = _run(args, env_extra=env_extra)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    for line in (
+    return output
+
+
+def _run_example(name, expected_lines=(), optimize=False):
+    """Runs examples/<name> (with `python -O` when `optimize`), asserts it exits 0, prints every expected line
+    and ends with "All N checks passed."; returns its output."""
+    output = _run_ok([*(["-O"] if optimize else []), str(ROOT / "examples" / name)])
+    for line in expected_lines:
+        assert line in output, f"missing {line!r} in output:\n{output}"
+    assert re.search(r"All \d+ checks passed\.", output), output
+    return output
+
+
+def _run_bench_quick(name):
+    """Runs benchmarks/<name> --quick on the torch backend (skips without Keras), asserts exit 0; its output."""
+    if not _keras_importable():
+        pytest.skip("keras (torch backend) is not importable")
+    return _run_ok([str(ROOT / "benchmarks" / name), "--quick"], env_extra={"KERAS_BACKEND": "torch"})
+
+
+def test_three_ways_example_runs_and_checks():
+    output = _run_example("three_ways.py", (
         "dense/kernel (784, 256) float32",
         "dense/bias (256,) float32",
         "Total params: 218,058",
@@ -37,26 +59,17 @@ def test_three_ways_example_runs_and_checks():
         "sequential == subclassed",
         '<DTypePolicy "mixed_float16">',
         "python examples/functional.py",
-    ):
-        assert line in output, f"missing {line!r} in output:\n{output}"
-    assert re.search(r"All \d+ checks passed\.", output), output
+    ))
     assert "CHECK FAILED" not in output
 
 
 def test_three_ways_example_checks_survive_python_O():
     # The example uses explicit raises, not `assert`, so `-O` must still run every check.
-    result = _run(["-O", str(ROOT / "examples" / "three_ways.py")])
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert re.search(r"All \d+ checks passed\.", output), output
+    _run_example("three_ways.py", optimize=True)
 
 
 def test_bench_mlp_quick_runs():
-    if not _keras_importable():
-        pytest.skip("keras (torch backend) is not importable")
-    result = _run([str(ROOT / "benchmarks" / "bench_mlp.py"), "--quick"], env_extra={"KERAS_BACKEND": "torch"})
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    output = _run_bench_quick("bench_mlp.py")
     assert "equivalence: outputs allclose" in output, output
     for case in ("forward b32", "forward b1024", "train-step b32"):
         assert re.search(rf"ratio {case}: keras/torch = \d+\.\d+", output), output
@@ -66,10 +79,7 @@ def test_bench_mlp_quick_runs():
 
 
 def test_functional_example_runs_and_checks():
-    result = _run([str(ROOT / "examples" / "functional.py")])
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    for line in (
+    output = _run_example("functional.py", (
         "Total params: 218,443",
         "Total params: 217,537",
         "Connected to",
@@ -78,27 +88,17 @@ def test_functional_example_runs_and_checks():
         "(2) 6 trainable weights",
         "(3) every output is in (0, 1)",
         "extractor(x) == the first Dense run by hand",
-    ):
-        assert line in output, f"missing {line!r} in output:\n{output}"
+    ))
     assert re.search(r"pixels\s+InputLayer\s+-> \(None, 784\)", output), output
-    assert re.search(r"All \d+ checks passed\.", output), output
     assert "CHECK FAILED" not in output
 
 
 def test_functional_example_checks_survive_python_O():
-    result = _run(["-O", str(ROOT / "examples" / "functional.py")])
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert re.search(r"All \d+ checks passed\.", output), output
+    _run_example("functional.py", optimize=True)
 
 
 def test_bench_functional_quick_runs():
-    if not _keras_importable():
-        pytest.skip("keras (torch backend) is not importable")
-    result = _run([str(ROOT / "benchmarks" / "bench_functional.py"), "--quick"],
-                  env_extra={"KERAS_BACKEND": "torch"})
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    output = _run_bench_quick("bench_functional.py")
     for model in ("mlp", "two_headed"):
         assert f"equivalence ({model}): outputs allclose" in output, output
         for case in ("forward", "train-step"):
