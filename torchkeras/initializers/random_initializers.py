@@ -105,8 +105,20 @@ class RandomInitializer(Initializer):
         return {"seed": serialization.serialize_keras_object(self._init_seed)}
 
 
+class _MeanStddevInitializer(RandomInitializer):
+    """Shared by the normal initializers: a `mean`, a `stddev` and a seed."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = _validate_number(mean, "mean")
+        self.stddev = _validate_number(stddev, "stddev")
+        super().__init__(seed=seed)
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
 @keras_export("keras.initializers.RandomNormal", "keras.initializers.random_normal")
-class RandomNormal(RandomInitializer):
+class RandomNormal(_MeanStddevInitializer):
     """Random normal initializer.
 
     Args:
@@ -116,20 +128,12 @@ class RandomNormal(RandomInitializer):
             return the same values.
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = _validate_number(mean, "mean")
-        self.stddev = _validate_number(stddev, "stddev")
-        super().__init__(seed=seed)
-
     def __call__(self, shape, dtype=None):
         return self._normal(shape, self.mean, self.stddev, dtype)
 
-    def get_config(self):
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
-
 
 @keras_export("keras.initializers.TruncatedNormal", "keras.initializers.truncated_normal")
-class TruncatedNormal(RandomInitializer):
+class TruncatedNormal(_MeanStddevInitializer):
     """Truncated normal initializer: values beyond two standard deviations are redrawn.
 
     Args:
@@ -139,16 +143,8 @@ class TruncatedNormal(RandomInitializer):
             return the same values.
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = _validate_number(mean, "mean")
-        self.stddev = _validate_number(stddev, "stddev")
-        super().__init__(seed=seed)
-
     def __call__(self, shape, dtype=None):
         return self._truncated_normal(shape, self.mean, self.stddev, dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 @keras_export("keras.initializers.RandomUniform", "keras.initializers.random_uniform")
