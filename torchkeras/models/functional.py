@@ -112,19 +112,16 @@ class Functional(Model):
         wired = self.__dict__.setdefault("_wired_compute_dtypes", {names[l]: l.compute_dtype for l in layers})
         if any(wired.get(names[layer]) != layer.compute_dtype for layer in layers):
             return set()  # a policy changed since wiring: the recorded dtypes no longer tell the truth
-        direct = set()
-        for node in self._graph_nodes:
+
+        def qualifies(node):
             layer = node.operation
-            if isinstance(layer, (InputLayer, TorchOp)) or layer.activity_regularizer is not None:
-                continue
-            if all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
-                   for t in node.input_tensors):
-                direct.add(layer)
+            return (not isinstance(layer, (InputLayer, TorchOp)) and layer.activity_regularizer is None
+                    and all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
+                            for t in node.input_tensors))
+
         # A layer called several times must qualify at every call site.
-        return {layer for layer in direct if all(
-            n.operation is not layer or all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
-                                            for t in n.input_tensors)
-            for n in self._graph_nodes)}
+        excluded = {node.operation for node in self._graph_nodes if not qualifies(node)}
+        return {node.operation for node in self._graph_nodes if node.operation not in excluded}
 
     def __getstate__(self):
         # The generated code is rebuilt from the recorded graph on unpickling (`torch.save(model)`).
