@@ -127,6 +127,7 @@ def test_predict_verbose_levels(capsys):
     model.predict(x, batch_size=2)
     lines = visible(capsys.readouterr().out)
     assert lines[-1] == ""
-    assert re.fullmatch(r"3/3 ━{20} \d+s \d+(s|ms|us)/step", lines[-2])
+    # Keras pads a final line shorter than the update before it with spaces (timing decides which).
+    assert re.fullmatch(r"3/3 ━{20} \d+s \d+(s|ms|us)/step *", lines[-2])
     with pytest.raises(ValueError, match="Received: verbose=7"):
         model.predict(x, verbose=7)
