@@ -35,17 +35,22 @@ def test_dropout_inference_exact(device, kwargs):
 )
 def test_dropout_training_statistics(device, kwargs):
     x = np.ones((64, 32, 48), "float32")
+    keras.utils.set_random_seed(0)
     keras_out = keras.ops.convert_to_numpy(keras.layers.Dropout(**kwargs)(x, training=True))
     torch.manual_seed(0)
     tk_out = torchkeras.layers.Dropout(**kwargs)(torch.as_tensor(x).to(device), training=True).cpu().numpy()
     rate = kwargs["rate"]
+    # A shared mask along `noise_shape` means fewer independent draws, so a wider band: five
+    # standard deviations of the zeroed fraction keeps the check meaningful and not flaky.
+    independent_draws = x.size // (x.shape[1] if "noise_shape" in kwargs else 1)
+    tolerance = 5 * np.sqrt(rate * (1 - rate) / independent_draws)
     for out in (keras_out, tk_out):
         kept = out[out != 0]
         np.testing.assert_allclose(kept, 1.0 / (1.0 - rate), rtol=1e-6)
-        assert abs((out == 0).mean() - rate) < 0.02
+        assert abs((out == 0).mean() - rate) < tolerance
         if "noise_shape" in kwargs:
             assert np.array_equal(out, np.broadcast_to(out[:, :1, :], out.shape))
-    assert abs((keras_out == 0).mean() - (tk_out == 0).mean()) < 0.03
+    assert abs((keras_out == 0).mean() - (tk_out == 0).mean()) < np.sqrt(2) * tolerance
 
 
 def test_dropout_rate_one_training(device):
