@@ -1,0 +1,26 @@
+"""`DepthwiseConv2D`: 2D depthwise convolution: each input channel convolved with its own `depth_multiplier` filters."""
+
+from torchkeras.api_export import keras_export
+from torchkeras.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
+
+
+@keras_export("keras.layers.DepthwiseConv2D")
+class DepthwiseConv2D(BaseDepthwiseConv):
+    """2D depthwise convolution: each input channel convolved with its own `depth_multiplier` filters.
+
+    Input shape: `(batch, rows, cols, channels)` (channels_last) or `(batch, channels, rows, cols)` (channels_first).
+    Kernel shape: `(kh, kw, channels, depth_multiplier)`; output channels `channels * depth_multiplier`.
+    """
+
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(
+            rank=2, depth_multiplier=depth_multiplier, kernel_size=kernel_size, strides=strides,
+            padding=padding, data_format=data_format, dilation_rate=dilation_rate, activation=activation,
+            use_bias=use_bias, depthwise_initializer=depthwise_initializer, bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
