@@ -106,3 +106,13 @@ def test_bench_functional_quick_runs():
             assert re.search(rf"ratio {model} {case}: keras/torch = \d+\.\d+", output), output
     assert re.search(r"wiring a 300-layer graph .*: torchkeras \d+\.\d+ s", output), output
     assert "torch.set_num_threads(" in output
+
+
+def test_bench_cnn_quick_runs():
+    output = _run_bench_quick("bench_cnn.py")
+    assert "equivalence: outputs allclose" in output, output
+    assert re.search(r"ratio train-step b32: torchkeras/torch = \d+\.\d+", output), output
+    for case in ("forward b32", "train-step b32"):
+        assert re.search(rf"ratio {case}: keras/torch = \d+\.\d+", output), output
+    for name in ("torch", "torchkeras", "keras"):
+        assert re.search(rf"memory train-step b32: {name} +\d+\.\d+ MiB saved for backward", output), output

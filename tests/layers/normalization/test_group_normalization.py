@@ -54,9 +54,9 @@ def test_group_normalization_bad_arguments(kwargs, message):
 
 
 def test_group_normalization_bad_shapes():
-    with pytest.raises(ValueError, match="cannot be more than the number of channels"):
+    with pytest.raises(ValueError, match=r"cannot be more than the number of channels \(4\). Received: groups=8"):
         layers.GroupNormalization(groups=8).build((None, 4))
-    with pytest.raises(ValueError, match="must be a multiple"):
+    with pytest.raises(ValueError, match=r"channels \(4\) must be a multiple of `groups`. Received: groups=3"):
         layers.GroupNormalization(groups=3).build((None, 4))
     with pytest.raises(ValueError, match="Received: axis=3"):
         layers.GroupNormalization(groups=1, axis=3).build((None, 4, 4))

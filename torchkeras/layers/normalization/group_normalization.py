@@ -77,11 +77,14 @@ class GroupNormalization(Layer):
             self.groups = dim
         if dim < self.groups:
             raise ValueError(
-                f"Number of groups ({self.groups}) cannot be more than the number of channels ({dim})."
+                f"GroupNormalization: `groups` cannot be more than the number of channels ({dim}). "
+                f"Received: groups={self.groups}"
             )
         if dim % self.groups != 0:
             raise ValueError(
-                f"Number of groups ({self.groups}) must be a multiple of the number of channels ({dim})."
+                # Keras's own message says it the wrong way round; the channels must divide into the groups.
+                f"GroupNormalization: the number of channels ({dim}) must be a multiple of `groups`. "
+                f"Received: groups={self.groups}"
             )
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: dim})
         if self.scale:
