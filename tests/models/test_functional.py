@@ -544,3 +544,12 @@ def test_torch_save_of_a_functional_model_regenerates_its_forward():
     for a, b in zip(restored(x), model(x)):
         torch.testing.assert_close(a, b)
     assert list(restored.state_dict()) == list(model.state_dict())
+
+
+def test_auto_named_lambda_layer_wires_and_runs():
+    # The auto-name `lambda` is a Python keyword; the generated forward must still parse.
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Lambda(lambda t: t * 2)(inputs))
+    x = torch.ones(2, 3)
+    torch.testing.assert_close(model(x), 2 * x)
+    assert "lambda" in [layer.name for layer in model.layers]

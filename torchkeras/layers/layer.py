@@ -14,6 +14,7 @@ inference default for direct calls; `model.train()` makes `training` default to 
 
 import functools
 import inspect
+import warnings
 
 import torch
 import torch.fx
@@ -615,9 +616,12 @@ class Layer(LazyModuleMixin, nn.Module):
             outputs = super().__call__(*args, **kwargs)
 
         if self._produces_mask and (previous_mask is not None or self._overrides_compute_mask):
-            output_mask = self.compute_mask(inputs, previous_mask)
-            if output_mask is not None and isinstance(outputs, torch.Tensor):
-                outputs._keras_mask = output_mask
+            _set_output_masks(self, inputs, outputs, previous_mask)
+        elif previous_mask is not None and not self._call_has_mask_arg:
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                "attached to it. However, this layer does not support masking and will therefore destroy "
+                "the mask information. Downstream layers will not see the mask.", stacklevel=2)
         if self.activity_regularizer is not None:
             self._activity_losses = [_activity_loss(self.activity_regularizer, o)
                                      for o in _flatten(outputs) if isinstance(o, torch.Tensor)]
@@ -727,8 +731,9 @@ class Layer(LazyModuleMixin, nn.Module):
         return node.call_args[0] if node.call_args else node.outputs
 
     def compute_mask(self, inputs, previous_mask):
-        """The mask of the outputs: by default the input's mask if the layer supports masking."""
-        return previous_mask if self.supports_masking else None
+        """The mask of the outputs: by default the incoming mask (used only when the layer supports
+        masking, as in Keras)."""
+        return previous_mask
 
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape` (`None` for unknown sizes), found by running `call` on
@@ -767,6 +772,21 @@ class Layer(LazyModuleMixin, nn.Module):
         if not self._modules:
             return f"<{type(self).__name__} name={self.name}, built={self.built}>"
         return super().__repr__()
+
+
+def _set_output_masks(layer, inputs, outputs, previous_mask):
+    """Attaches `layer.compute_mask(...)` to the outputs, as Keras's `_set_mask_metadata`: nothing when
+    every output already carries a mask, otherwise mask i to output i where that output has none."""
+    flat_outputs = [o for o in _flatten(outputs)] if not isinstance(outputs, torch.Tensor) else [outputs]
+    if all(getattr(o, "_keras_mask", None) is not None for o in flat_outputs):
+        return
+    output_masks = layer.compute_mask(inputs, previous_mask)
+    if output_masks is None:
+        return
+    flat_masks = [output_masks] if isinstance(output_masks, torch.Tensor) else _flatten(output_masks)
+    for tensor, mask in zip(flat_outputs, flat_masks):
+        if isinstance(tensor, torch.Tensor) and mask is not None and getattr(tensor, "_keras_mask", None) is None:
+            tensor._keras_mask = mask
 
 
 def _convert_inputs(inputs):

@@ -5,6 +5,7 @@ Keras's process-wide auto-names (`dense`, `dense_1`, ... counted within the mode
 so two models built by the same code have the same `state_dict` keys.
 """
 
+import keyword
 import re
 
 import torch
@@ -106,7 +107,7 @@ class Functional(Model):
         can create masks (masks then flow through `__call__`); otherwise those without an activity
         regularizer whose compute dtype is already the dtype of their floating inputs."""
         layers = [n.operation for n in self._graph_nodes]
-        if any(layer._creates_masks for layer in layers):
+        if self._creates_masks:
             return set()
         names = self._module_names
         wired = self.__dict__.setdefault("_wired_compute_dtypes", {names[l]: l.compute_dtype for l in layers})
@@ -214,6 +215,8 @@ class Functional(Model):
             flat = (inputs,)
         else:
             flat = self._flatten_call_inputs(inputs)
+        if mask is not None:
+            flat = _with_masks(flat, mask, self.name)
         if self._direct_forward is not None and self._can_call_directly(flat):
             return self._direct_forward(self, bool(training), *flat)
         return self._graph_forward(self, *flat)
@@ -356,9 +359,31 @@ def _output_shape(node):
     return [t.shape for t in flatten(outputs)]
 
 
+def _with_masks(flat_inputs, mask, model_name):
+    """The inputs carrying `mask` (one mask, or one per input) as Keras attaches a `mask=` argument.
+
+    The masks go on views of the inputs, so the caller's tensors keep the masks they had."""
+    masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+    if isinstance(mask, dict) or len(masks) != len(flat_inputs):
+        raise ValueError(
+            f"Model '{model_name}' has {len(flat_inputs)} input(s), so `mask` must be one mask per input. "
+            f"Received: mask={type(mask).__name__} with {len(masks)} element(s)"
+        )
+    masked = []
+    for tensor, tensor_mask in zip(flat_inputs, masks):
+        if tensor_mask is not None and isinstance(tensor, torch.Tensor):
+            tensor = tensor.view_as(tensor)
+            tensor._keras_mask = tensor_mask
+        masked.append(tensor)
+    return masked
+
+
 def _identifier(name):
     name = re.sub(r"\W", "_", str(name))
-    return "_" + name if not name or name[0].isdigit() else name
+    if not name or name[0].isdigit():
+        return "_" + name
+    # `lambda`, `class`, ...: the generated code calls `self.<name>`, so a keyword would not parse.
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 def _unique(names):

@@ -191,6 +191,9 @@ class Sequential(Model):
         self.build((None,) + shape[1:])
 
     def call(self, inputs, training=None, mask=None):
+        if mask is not None and isinstance(inputs, torch.Tensor):
+            inputs = inputs.view_as(inputs)  # a view, so the caller's tensor keeps its own mask
+            inputs._keras_mask = mask
         outputs = inputs
         for layer in self._modules.values():
             outputs = layer(outputs)
