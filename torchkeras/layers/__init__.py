@@ -10,3 +10,5 @@ from torchkeras.layers.normalization import *  # noqa: F401,F403
 from torchkeras.layers.pooling import *  # noqa: F401,F403
 from torchkeras.layers.regularization import *  # noqa: F401,F403
 from torchkeras.layers.reshaping import *  # noqa: F401,F403
+from torchkeras.layers.rnn import *  # noqa: F401,F403
+from torchkeras.layers.attention import *  # noqa: F401,F403
