@@ -73,7 +73,11 @@ class Variable:
             tensor.requires_grad_(self._trainable and self._owner.trainable)
 
     def numpy(self):
-        return self.value.detach().cpu().numpy()
+        """A copy of the value as a numpy array (never a view of the live weight, as in Keras)."""
+        tensor = self.value.detach()
+        if tensor.device.type == "cpu":
+            return tensor.numpy().copy()  # `.numpy()` of a CPU tensor shares its memory
+        return tensor.cpu().numpy()
 
     def assign(self, value):
         """Copies `value` (array, tensor or number) into the weight in place; shapes must match."""

@@ -359,3 +359,13 @@ def test_unnamed_weights_in_one_build_stay_distinct():
     assert [w.name for w in layer.weights] == ["variable", "variable"]
     assert list(layer.state_dict()) == ["a", "b"]
     assert float(layer(torch.zeros(1, 2)).sum()) == 2.0
+
+
+def test_get_weights_returns_copies_not_views_of_the_live_weights():
+    dense = layers.Dense(2)
+    dense.build((None, 3))
+    snapshot = dense.get_weights()[0]
+    before = snapshot.copy()
+    with torch.no_grad():
+        dense.kernel.add_(1.0)
+    np.testing.assert_array_equal(snapshot, before)
