@@ -116,3 +116,13 @@ def test_bench_cnn_quick_runs():
         assert re.search(rf"ratio {case}: keras/torch = \d+\.\d+", output), output
     for name in ("torch", "torchkeras", "keras"):
         assert re.search(rf"memory train-step b32: {name} +\d+\.\d+ MiB saved for backward", output), output
+
+
+def test_bench_fit_quick_runs():
+    output = _run_bench_quick("bench_fit.py")
+    for case in ("fit b32", "fit b32 + accuracy"):
+        assert f"equivalence ({case}): same epoch loss and weights" in output, output
+        for optimizer in ("fit, keras SGD", "fit, torch SGD"):
+            assert re.search(rf"ratio {re.escape(case)} \({optimizer}\): torchkeras/torch = \d+\.\d+", output), output
+        assert re.search(rf"ratio {re.escape(case)}: keras/torchkeras = \d+\.\d+", output), output
+    assert "torch.set_num_threads(" in output

@@ -2,6 +2,10 @@
 
 from torchkeras import activations, backend, constraints, initializers, regularizers
 from torchkeras import dtype_policies, layers, models, saving
+from torchkeras import optimizers
+from torchkeras import losses
+from torchkeras import metrics
+from torchkeras import callbacks
 from torchkeras.dtype_policies import DTypePolicy
 from torchkeras.layers import Input, InputSpec, Layer
 from torchkeras.models import Model, Sequential

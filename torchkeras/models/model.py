@@ -1,15 +1,13 @@
-"""`Model`: a `Layer` that users train and inspect: `summary()`, `predict()`, `get_layer()`."""
+"""`Model`: a `Layer` that users train and inspect: `summary()`, `get_layer()`, and the training API
+(`compile`, `fit`, `evaluate`, `predict`, ...) from `torchkeras.trainers.Trainer`."""
 
-import numpy as np
-import torch
-
-from torchkeras import backend
 from torchkeras.api_export import keras_export
 from torchkeras.layers.layer import Layer
+from torchkeras.trainers.trainer import Trainer
 
 
 @keras_export("keras.Model", "keras.models.Model")
-class Model(Layer):
+class Model(Trainer, Layer):
     """A layer with the model API on top; subclass it and write `call()`, as in Keras.
 
     Args:
@@ -47,6 +45,12 @@ class Model(Layer):
                 return functional_from_config(Functional if cls is Model else cls, config,
                                               custom_objects=custom_objects)
         return super().from_config(config)
+
+    @property
+    def _creates_masks(self):
+        """Whether any layer inside may attach a mask to outputs of unmasked inputs."""
+        return any(module._creates_masks for module in self.modules()
+                   if module is not self and isinstance(module, Layer))
 
     @property
     def layers(self):
@@ -91,6 +95,20 @@ class Model(Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
 
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to a Keras 3 `.weights.h5` file that real Keras loads
+        (`torchkeras.saving.weights_file`). The file is written to a temporary name and renamed."""
+        from torchkeras.saving import weights_file
+
+        weights_file.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Loads the weights of a Keras 3 `.weights.h5` file (written by Keras or torchkeras). A file that
+        does not fit raises a `ValueError` listing every mismatch, before any weight changes."""
+        from torchkeras.saving import weights_file
+
+        weights_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def count_params(self):
         if not self.built:
             raise ValueError(
@@ -99,87 +117,3 @@ class Model(Layer):
                 "or call the model on a batch of data."
             )
         return super().count_params()
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Runs the model in inference mode on `x` in batches and returns numpy arrays.
-
-        Args:
-            x: Numpy array, torch tensor, or a list/dict of them for several inputs.
-            batch_size: Samples per batch; 32 by default.
-            verbose: `"auto"`, 0 (silent), 1 or 2: print one progress line per call.
-        """
-        from torchkeras.models.progress import PredictProgress
-
-        if batch_size is None:
-            batch_size = 32
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"Argument `batch_size` must be a positive integer. Received: batch_size={batch_size}")
-        inputs = _to_tensors(x)
-        count = _num_samples(inputs)
-        steps_total = max(1, -(-count // batch_size))
-        progress = PredictProgress(steps_total, verbose)
-        device = _model_device(self)
-        outputs = []
-        with torch.no_grad():
-            for step in range(steps_total):
-                batch = _slice(inputs, step * batch_size, (step + 1) * batch_size, device)
-                outputs.append(_to_numpy(self(batch, training=False)))
-                progress.update(step + 1)
-        return _concatenate(outputs)
-
-    def predict_on_batch(self, x):
-        with torch.no_grad():
-            return _to_numpy(self(_slice(_to_tensors(x), None, None, _model_device(self)), training=False))
-
-
-def _to_tensors(x):
-    if isinstance(x, dict):
-        return {k: _to_tensors(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_to_tensors(v) for v in x]
-    return backend.convert_to_tensor(x)
-
-
-def _num_samples(inputs):
-    if isinstance(inputs, dict):
-        inputs = list(inputs.values())
-    if isinstance(inputs, list):
-        sizes = {_num_samples(v) for v in inputs}
-        if len(sizes) != 1:
-            raise ValueError(f"All inputs must have the same number of samples. Received sizes: {sorted(sizes)}")
-        return sizes.pop()
-    if inputs.dim() == 0:
-        raise ValueError(f"Expected inputs with a batch axis. Received a scalar of shape {tuple(inputs.shape)}")
-    return inputs.shape[0]
-
-
-def _slice(inputs, start, stop, device):
-    if isinstance(inputs, dict):
-        return {k: _slice(v, start, stop, device) for k, v in inputs.items()}
-    if isinstance(inputs, list):
-        return [_slice(v, start, stop, device) for v in inputs]
-    return inputs[start:stop].to(device)
-
-
-def _to_numpy(outputs):
-    if isinstance(outputs, dict):
-        return {k: _to_numpy(v) for k, v in outputs.items()}
-    if isinstance(outputs, (list, tuple)):
-        return [_to_numpy(v) for v in outputs]
-    return outputs.detach().cpu().numpy()
-
-
-def _concatenate(batches):
-    first = batches[0]
-    if isinstance(first, dict):
-        return {k: np.concatenate([b[k] for b in batches]) for k in first}
-    if isinstance(first, list):
-        return [np.concatenate([b[i] for b in batches]) for i in range(len(first))]
-    return np.concatenate(batches)
-
-
-def _model_device(model):
-    for tensor in model.parameters():
-        if not isinstance(tensor, torch.nn.parameter.UninitializedParameter):
-            return tensor.device
-    return torch.device("cpu")
