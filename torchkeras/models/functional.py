@@ -215,7 +215,7 @@ class Functional(Model):
             flat = (inputs,)
         else:
             flat = self._flatten_call_inputs(inputs)
-        if mask is not None:
+        if mask is not None and not isinstance(mask, torch.fx.Proxy):  # fx tracing makes every argument a Proxy
             flat = _with_masks(flat, mask, self.name)
         if self._direct_forward is not None and self._can_call_directly(flat):
             return self._direct_forward(self, bool(training), *flat)

@@ -61,9 +61,11 @@ def test_mask_argument():
     # No `mask`: the input mask stops here.
     assert getattr(layers.Lambda(lambda t: t + 1)(masked), "_keras_mask", None) is None
     # A callable mask.
-    layer = layers.Lambda(lambda t: t, mask=lambda inputs, mask: torch.logical_not(mask))
+    layer = layers.Lambda(lambda t: t * 1, mask=lambda inputs, mask: torch.logical_not(mask))
     assert layer.supports_masking
     assert layer(masked)._keras_mask.tolist() == [[False, True]]
+    # As in Keras, an output that already carries a mask (here the input itself) keeps it.
+    assert layers.Lambda(lambda t: t, mask=lambda inputs, mask: ~mask)(masked)._keras_mask.tolist() == [[True, False]]
     # A fixed mask.
     fixed = torch.tensor([[True, True]])
     assert layers.Lambda(lambda t: t, mask=fixed)(x)._keras_mask is fixed

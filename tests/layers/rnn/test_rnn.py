@@ -8,6 +8,7 @@ import torch
 import torchkeras
 from torchkeras import layers
 from torchkeras.layers.layer import Layer
+from torchkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from torchkeras.layers.rnn.stacked_rnn_cells import flatten_structure
 from torchkeras.saving import serialization
 from torchkeras.testing.layer_test import run_layer_test
@@ -35,7 +36,7 @@ class MinimalRNNCell(Layer):
         return {**super().get_config(), "units": self.units}
 
 
-class CountingCell(Layer, layers.DropoutRNNCell):
+class CountingCell(Layer, DropoutRNNCell):
     """A user cell with dropout (the DropoutRNNCell mixin) and a training argument: `h + x * mask`."""
 
     def __init__(self, units, dropout=0.0, seed=None, **kwargs):

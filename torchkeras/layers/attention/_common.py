@@ -276,3 +276,10 @@ class QueryValueKeyLayer(Layer):
         if self.autocast and x.is_floating_point() and x.dtype is not self._compute_torch_dtype:
             x = x.to(self._compute_torch_dtype)
         return x
+
+
+def unmasked(tensor):
+    """`tensor` without a Keras mask: a view of it when it carries one (the tensor itself is untouched)."""
+    if getattr(tensor, "_keras_mask", None) is None:
+        return tensor
+    return tensor.view_as(tensor)

@@ -218,6 +218,9 @@ class GroupedQueryAttention(_common.QueryValueKeyLayer):
             attention_mask = self._compute_attention_mask(
                 query, value, key=key, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
                 attention_mask=attention_mask, use_causal_mask=use_causal_mask)
+        # The inputs' masks are folded into `attention_mask` above; Keras deletes them from the inputs here.
+        # Views without them leave the caller's tensors alone and keep the projections mask-free.
+        query, key, value = (_common.unmasked(t) for t in (query, key, value))
         gate = self.gate_dense(query) if self.use_gate else None
         query = self.query_dense(query)
         key = self.key_dense(key)
