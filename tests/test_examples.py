@@ -126,3 +126,12 @@ def test_bench_fit_quick_runs():
             assert re.search(rf"ratio {re.escape(case)} \({optimizer}\): torchkeras/torch = \d+\.\d+", output), output
         assert re.search(rf"ratio {re.escape(case)}: keras/torchkeras = \d+\.\d+", output), output
     assert "torch.set_num_threads(" in output
+
+
+def test_bench_rnn_quick_runs():
+    output = _run_bench_quick("bench_rnn.py")
+    for kind in ("LSTM", "GRU"):
+        assert f"equivalence ({kind}): outputs allclose" in output, output
+        for case in ("forward b32", "train-step b32"):
+            assert re.search(rf"ratio {kind} {case}: torchkeras/torch = \d+\.\d+", output), output
+            assert re.search(rf"ratio {kind} {case}: keras/torch = \d+\.\d+", output), output

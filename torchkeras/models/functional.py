@@ -317,9 +317,6 @@ class Functional(Model):
     def build_from_config(self, config):
         pass
 
-    def get_compile_config(self):
-        return {}  # Keras writes this for every model it has not compiled
-
     # ------------------------------------------------------------------ summary
 
     def _summary_rows(self):
