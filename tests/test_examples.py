@@ -135,3 +135,16 @@ def test_bench_rnn_quick_runs():
         for case in ("forward b32", "train-step b32"):
             assert re.search(rf"ratio {kind} {case}: torchkeras/torch = \d+\.\d+", output), output
             assert re.search(rf"ratio {kind} {case}: keras/torch = \d+\.\d+", output), output
+
+
+def test_training_example_runs_and_checks():
+    output = _run_example("training.py", (
+        "History keys: ['digit_accuracy', 'digit_loss', 'is_hard_loss', 'loss']",
+        "Epoch 3/3",
+        "val_loss",
+    ))
+    assert "CHECK FAILED" not in output
+
+
+def test_training_example_checks_survive_python_O():
+    _run_example("training.py", optimize=True)
