@@ -938,9 +938,30 @@ class Optimizer(torch.optim.Optimizer):
                     if key in self._global_variables:
                         self._global_variables[key].copy_(torch.as_tensor(value))
 
+    # Lookups keyed by `id(tensor)`: ids do not survive pickling, so they travel as (tensor, value) pairs.
+    _ID_KEYED = ("_trainable_variables_indices", "_variable_names", "_group_of")
+
     def __getstate__(self):
         # torch's Optimizer pickles only defaults / state / param_groups; keep Keras's attributes too.
-        return dict(self.__dict__)
+        state = dict(self.__dict__)
+        by_id = {id(tensor): tensor for tensor in self._params}
+        for group in self.param_groups:
+            by_id.update((id(tensor), tensor) for tensor in group["params"])
+        for name in self._ID_KEYED:
+            state[name] = [(by_id[key], value) for key, value in state[name].items() if key in by_id]
+        state["_exclude_from_weight_decay"] = [by_id[key] for key in state["_exclude_from_weight_decay"]
+                                               if key in by_id]
+        state["_exclude_from_weight_decay_cache"] = {}
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in self._ID_KEYED:
+            if isinstance(state.get(name), list):
+                state[name] = {id(tensor): value for tensor, value in state[name]}
+        if isinstance(state.get("_exclude_from_weight_decay"), list):
+            state["_exclude_from_weight_decay"] = {id(tensor) for tensor in state["_exclude_from_weight_decay"]}
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ config
 

@@ -205,7 +205,8 @@ class Trainer:
         state["_run_eagerly"] = bool(run_eagerly)
         state["steps_per_execution"] = 1
         state["stop_training"] = False
-        state["_compiled_trainable_state"] = {id(layer): layer.trainable for layer in self._flatten_layers()}
+        # (layer, trainable) pairs rather than ids, so the snapshot survives pickling the model.
+        state["_compiled_trainable_state"] = [(layer, layer.trainable) for layer in self._flatten_layers()]
         state["_compile_config"] = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
             "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
@@ -330,8 +331,9 @@ class Trainer:
         if compiled_state is None:
             return
         layers = self._flatten_layers()
+        compiled = {id(layer): trainable for layer, trainable in compiled_state}
         changed = [layer.name for layer in layers
-                   if id(layer) not in compiled_state or compiled_state[id(layer)] != layer.trainable]
+                   if id(layer) not in compiled or compiled[id(layer)] != layer.trainable]
         if changed:
             warnings.warn(
                 "A layer's `trainable` state has changed since the model was compiled: recompile the model "
@@ -339,7 +341,7 @@ class Trainer:
                 f"effect on the optimizer. Changed layers: {changed}",
                 stacklevel=3,
             )
-            self.__dict__["_compiled_trainable_state"] = {id(layer): layer.trainable for layer in layers}
+            self.__dict__["_compiled_trainable_state"] = [(layer, layer.trainable) for layer in layers]
 
     # ------------------------------------------------------------------------------------------ metrics
 
