@@ -26,7 +26,7 @@ from torchkeras.layers.convolutional.base_conv import (
 from torchkeras.layers.input_spec import InputSpec
 from torchkeras.layers.layer import Layer
 from torchkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from torchkeras.layers.rnn.rnn import RNN, rnn_loop
+from torchkeras.layers.rnn.rnn import RNN, cell_property, rnn_loop
 
 
 def check_rate(value, name):
@@ -388,89 +388,27 @@ class ConvLSTM(RNN):
             return [output_mask, None, None]
         return output_mask
 
-    @property
-    def filters(self):
-        return self.cell.filters
-
-    @property
-    def kernel_size(self):
-        return self.cell.kernel_size
-
-    @property
-    def strides(self):
-        return self.cell.strides
-
-    @property
-    def padding(self):
-        return self.cell.padding
-
-    @property
-    def data_format(self):
-        return self.cell.data_format
-
-    @property
-    def dilation_rate(self):
-        return self.cell.dilation_rate
-
-    @property
-    def activation(self):
-        return self.cell.activation
-
-    @property
-    def recurrent_activation(self):
-        return self.cell.recurrent_activation
-
-    @property
-    def use_bias(self):
-        return self.cell.use_bias
-
-    @property
-    def kernel_initializer(self):
-        return self.cell.kernel_initializer
-
-    @property
-    def recurrent_initializer(self):
-        return self.cell.recurrent_initializer
-
-    @property
-    def bias_initializer(self):
-        return self.cell.bias_initializer
-
-    @property
-    def unit_forget_bias(self):
-        return self.cell.unit_forget_bias
-
-    @property
-    def kernel_regularizer(self):
-        return self.cell.kernel_regularizer
-
-    @property
-    def recurrent_regularizer(self):
-        return self.cell.recurrent_regularizer
-
-    @property
-    def bias_regularizer(self):
-        return self.cell.bias_regularizer
-
-    @property
-    def kernel_constraint(self):
-        return self.cell.kernel_constraint
-
-    @property
-    def recurrent_constraint(self):
-        return self.cell.recurrent_constraint
-
-    @property
-    def bias_constraint(self):
-        return self.cell.bias_constraint
-
-    @property
-    def dropout(self):
-        return self.cell.dropout
-
-    @property
-    def recurrent_dropout(self):
-        return self.cell.recurrent_dropout
+    filters = cell_property("filters")
+    kernel_size = cell_property("kernel_size")
+    strides = cell_property("strides")
+    padding = cell_property("padding")
+    data_format = cell_property("data_format")
+    dilation_rate = cell_property("dilation_rate")
+    activation = cell_property("activation")
+    recurrent_activation = cell_property("recurrent_activation")
+    use_bias = cell_property("use_bias")
+    kernel_initializer = cell_property("kernel_initializer")
+    recurrent_initializer = cell_property("recurrent_initializer")
+    bias_initializer = cell_property("bias_initializer")
+    unit_forget_bias = cell_property("unit_forget_bias")
+    kernel_regularizer = cell_property("kernel_regularizer")
+    recurrent_regularizer = cell_property("recurrent_regularizer")
+    bias_regularizer = cell_property("bias_regularizer")
+    kernel_constraint = cell_property("kernel_constraint")
+    recurrent_constraint = cell_property("recurrent_constraint")
+    bias_constraint = cell_property("bias_constraint")
+    dropout = cell_property("dropout")
+    recurrent_dropout = cell_property("recurrent_dropout")
 
     def get_config(self):
         config = {

@@ -111,6 +111,13 @@ def without_implicit_mask(args, kwargs):
 
 
 @keras_export("keras.layers.RNN")
+
+def cell_property(name):
+    """A read-only property forwarding `name` to `self.cell`: a recurrent layer reports its cell's
+    arguments (`lstm.units`, `lstm.dropout`, ...) as Keras's layers do."""
+    return property(lambda self: getattr(self.cell, name), doc=f"The cell's `{name}`.")
+
+
 class RNN(Layer):
     """Base class for recurrent layers.
 
