@@ -320,3 +320,22 @@ def test_torch_op_in_graph_cannot_be_saved():
     model = keras.Model(inputs, layers.Dense(2, name="d")(inputs) + 1.0)
     with pytest.raises(ValueError, match="Keras layer"):
         model.get_config()
+
+
+def test_revived_model_has_the_state_dict_keys_of_the_saved_one():
+    # Auto-names carry a process-wide counter (`dense_7`); a model rebuilt from its config keeps those
+    # names, but counts its state_dict keys within itself, so the saved model's state loads into it.
+    def build():
+        inputs = keras.Input((4,))
+        hidden = layers.Dense(3)(inputs)
+        return keras.Model(inputs, layers.Dense(2, name="head")(hidden))
+
+    for _ in range(3):
+        original = build()
+    revived = keras.Model.from_config(original.get_config())
+    assert [layer.name for layer in revived.layers] == [layer.name for layer in original.layers]
+    assert list(revived.state_dict()) == list(original.state_dict()) == [
+        "dense.kernel", "dense.bias", "head.kernel", "head.bias"]
+    revived.load_state_dict(original.state_dict())
+    x = torch.randn(2, 4)
+    torch.testing.assert_close(revived(x), original(x))

@@ -19,12 +19,14 @@ input) when `call` takes a mask and one tensor argument. torchkeras records only
 """
 
 import inspect
+import re
 
 from torchkeras.graph.keras_tensor import KerasTensor
 from torchkeras.graph.node import is_symbolic
 from torchkeras.models.functional import Functional, _keras_flatten
 from torchkeras.models.model import Model
 from torchkeras.saving import serialization
+from torchkeras.utils import naming
 
 
 def _map(fn, structure):
@@ -270,6 +272,10 @@ def functional_from_config(cls, config, custom_objects=None):
                 "Unexpected object from deserialization: expected a layer for entry "
                 f"'{layer_name}' of model '{name}', got {type(layer).__name__}"
             )
+        if _looks_auto_named(layer):
+            # `dense_81` was a process counter's choice, not the user's: the revived model counts its
+            # `state_dict` keys within itself (`dense`, `dense_1`), like the model that was saved.
+            layer._auto_named = True
         created_layers[layer_name] = layer
         order.append(layer_name)
         if layer_data.get("inbound_nodes"):
@@ -372,6 +378,12 @@ def _deserialize_node(node_data, created_layers, custom_objects):
     args = _revive(node_data.get("args", []), tensor_from_history, custom_objects)
     kwargs = _revive(node_data.get("kwargs", {}), tensor_from_history, custom_objects)
     return list(args), kwargs
+
+
+def _looks_auto_named(layer):
+    """Whether the layer's name has the form Keras's auto-naming gives its class (`dense`, `dense_12`)."""
+    base = naming.to_snake_case(type(layer).__name__)
+    return re.fullmatch(rf"{re.escape(base)}(_\d+)?", layer.name) is not None
 
 
 def _revive(value, tensor_from_history, custom_objects):
