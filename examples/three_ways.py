@@ -3,7 +3,8 @@
 Walks through: lazy weights on a bare `Dense`; the Sequential MLP with `summary()` and hand-checked
 parameter counts; `pop()`/`add()`; the same MLP by subclassing `keras.Model`; copying weights between the
 two with `get_weights()`/`set_weights()`; `weights`/`trainable_weights`/`non_trainable_weights` and
-freezing; dtype policy attributes; and `predict` on a fake batch. Way 2, the Functional API, and the
+freezing; dtype policies (`set_global_policy("mixed_float16")`, a float32 head, autocast compute); and
+`predict` on a fake batch. Way 2, the Functional API, and the
 seed's siamese exercise are in `examples/functional.py`.
 
 Every check raises (SystemExit with a message) when it fails, so `python -O` still checks; exit code 0
@@ -154,14 +155,16 @@ print("after layers[0].trainable = True -> trainable:", len(seq_model.trainable_
 check(len(seq_model.trainable_weights) == 6, "unfreezing gives 6 trainable weights again")
 
 # ---------------------------------------------------------------------------------------------------------
-section("Dtype policies (attributes only)")
+section("Dtype policies")
+
+keras.mixed_precision.set_global_policy("mixed_float16")
 
 mp_model = keras.Sequential(
     [
         keras.Input(shape=(784,)),
-        layers.Dense(256, activation="relu", dtype="mixed_float16"),
-        layers.Dense(64, activation="relu", dtype="mixed_float16"),
-        layers.Dense(10, activation="softmax", dtype="float32"),  # the head stays float32
+        layers.Dense(256, activation="relu"),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10, activation="softmax", dtype="float32"),  # <- last layer stays float32!
     ],
     name="mlp_mixed",
 )
@@ -174,9 +177,23 @@ check(repr(first.dtype_policy) == '<DTypePolicy "mixed_float16">' and first.dtyp
       'first layer\'s policy is <DTypePolicy "mixed_float16">')
 check(first.variable_dtype == "float32" and first.compute_dtype == "float16",
       "mixed_float16: variables float32, compute float16")
-check([w.dtype for w in first.weights] == ["float32", "float32"], "its kernel and bias are stored in float32")
+check({w.dtype for w in mp_model.weights} == {"float32"}, "every weight is stored in float32")
 check(last.dtype_policy.name == "float32" and last.compute_dtype == "float32",
       "the head created with dtype='float32' computes in float32")
+
+# The math: the hidden layers run under torch.autocast in float16, the head in float32.
+hidden_dtypes = []
+hook = mp_model.layers[1].register_forward_hook(lambda module, args, out: hidden_dtypes.append(out.dtype))
+mixed_probs = mp_model(torch.as_tensor(rng.random((4, 784)).astype("float32")))
+hook.remove()
+print("hidden output dtype :", hidden_dtypes[0], "| head output dtype:", mixed_probs.dtype)
+check(hidden_dtypes == [torch.float16], "the hidden Dense computes in float16 (autocast)")
+check(mixed_probs.dtype == torch.float32 and torch.allclose(mixed_probs.sum(-1), torch.ones(4), atol=1e-5),
+      "the float32 softmax head returns float32 probabilities that sum to 1")
+
+keras.mixed_precision.set_global_policy("float32")  # reset so the rest of the walkthrough is unaffected
+check(keras.mixed_precision.global_policy().name == "float32" and layers.Dense(2).compute_dtype == "float32",
+      "after resetting the global policy, new layers compute in float32 again")
 
 # ---------------------------------------------------------------------------------------------------------
 section("predict on a fake batch")
@@ -194,8 +211,6 @@ print("Way 2, the Functional API (keras.Model(inputs, outputs) as a torch.fx gra
 print("two-headed model, shared layers, the siamese digit comparator (217,537 params) and slicing a")
 print("feature extractor run in examples/functional.py:")
 print("    python examples/functional.py")
-print("Not shown yet, because torchkeras does not provide it (no output is faked here):")
-print("  - keras.mixed_precision.set_global_policy and autocast compute for mixed policies.")
 
 print()
 print(f"All {len(CHECKS)} checks passed.")

@@ -6,6 +6,7 @@ from torchkeras import optimizers
 from torchkeras import losses
 from torchkeras import metrics
 from torchkeras import callbacks
+from torchkeras import config, mixed_precision
 from torchkeras.dtype_policies import DTypePolicy
 from torchkeras.layers import Input, InputSpec, Layer
 from torchkeras.models import Model, Sequential

@@ -1,7 +1,9 @@
 """Keras dtype policies: the dtype variables are stored in and the dtype the math runs in.
 
 `"mixed_float16"` stores variables in float32 and computes in float16. This module is the one place that
-knows what a policy name means.
+knows what a policy name means, and the one place that turns policies into `torch.autocast` scopes: a
+layer with a mixed policy runs its call under autocast for its inputs' device with its compute dtype; a
+layer with a plain policy called inside a mixed one runs with autocast off.
 """
 
 import torch
@@ -125,3 +127,88 @@ def get(identifier):
             f"Cannot interpret `dtype` as a dtype policy. Expected a policy name, a DTypePolicy or a "
             f"floating dtype. Received: dtype={identifier!r}"
         ) from None
+
+
+class _AutocastState:
+    """The autocast scope torchkeras opened around the call running now: `(device_type, torch dtype)`
+    for a mixed layer, or `None` outside any mixed layer (and inside a plain layer nested in one).
+
+    Plain module-level state (not thread-local), as `call_context`, keeps `torch.compile` free of graph
+    breaks."""
+
+    __slots__ = ("current",)
+
+    def __init__(self):
+        self.current = None
+
+
+AUTOCAST_STATE = _AutocastState()
+
+
+def _device_type(inputs):
+    if isinstance(inputs, torch.Tensor):
+        return inputs.device.type
+    if isinstance(inputs, (list, tuple)):
+        for x in inputs:
+            device_type = _device_type(x)
+            if device_type is not None:
+                return device_type
+    elif isinstance(inputs, dict):
+        return _device_type(list(inputs.values()))
+    return None
+
+
+def _cast_float_outputs(outputs, dtype):
+    if isinstance(outputs, torch.Tensor):
+        if outputs.dtype is not dtype and outputs.is_floating_point():
+            mask = getattr(outputs, "_keras_mask", None)
+            outputs = outputs.to(dtype)
+            if mask is not None:
+                outputs._keras_mask = mask
+        return outputs
+    if isinstance(outputs, list):
+        return [_cast_float_outputs(x, dtype) for x in outputs]
+    if type(outputs) is tuple:
+        return tuple(_cast_float_outputs(x, dtype) for x in outputs)
+    if isinstance(outputs, dict):
+        return {k: _cast_float_outputs(v, dtype) for k, v in outputs.items()}
+    return outputs
+
+
+def call_under_policy(layer, module_call, inputs, args, kwargs):
+    """Runs `module_call(*args, **kwargs)` (the layer's torch call) in the autocast scope its policy asks
+    for. `Layer.__call__` comes here only when the layer's policy is mixed or a mixed scope is open.
+
+    A mixed layer (with `autocast=True`) opens `torch.autocast(<device>, dtype=compute dtype)` (unless the
+    same scope is open already) and hands back its floating outputs in the compute dtype, as Keras does
+    (ops on autocast's float32 list otherwise leave them in float32). Models hand back what their last
+    layers produced (a `dtype="float32"` head stays float32). Any other layer called inside a mixed scope
+    runs with autocast off, its floating inputs already cast to its compute dtype at the boundary."""
+    policy = layer._dtype_policy
+    outer = AUTOCAST_STATE.current
+    if policy.is_mixed and layer.autocast:
+        dtype = policy.compute_torch_dtype
+        device_type = _device_type(inputs) or (outer[0] if outer is not None else "cpu")
+        state = (device_type, dtype)
+        AUTOCAST_STATE.current = state
+        try:
+            if device_type == "meta" or (outer == state and torch.is_autocast_enabled(device_type)):
+                # Autocast does not act on meta tensors (shape-only runs): those get their weights
+                # in the compute dtype from `run_on_meta` instead.
+                outputs = module_call(*args, **kwargs)
+            else:
+                with torch.autocast(device_type, dtype=dtype):
+                    outputs = module_call(*args, **kwargs)
+        finally:
+            AUTOCAST_STATE.current = outer
+        if layer._casts_outputs_to_compute_dtype:
+            outputs = _cast_float_outputs(outputs, dtype)
+        return outputs
+    if outer is None or outer[0] == "meta":
+        return module_call(*args, **kwargs)
+    AUTOCAST_STATE.current = None
+    try:
+        with torch.autocast(outer[0], enabled=False):
+            return module_call(*args, **kwargs)
+    finally:
+        AUTOCAST_STATE.current = outer

@@ -34,6 +34,8 @@ from torchkeras.utils import naming
 from torchkeras.utils.shape_inference import infer_output_shape, infer_output_spec, run_on_meta
 from torchkeras.variables import Variable
 
+_AUTOCAST_STATE = dtype_policies.AUTOCAST_STATE
+
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
 
 
@@ -98,6 +100,13 @@ class Layer(LazyModuleMixin, nn.Module):
     _call_has_mask_arg = False
     _overrides_compute_mask = False
     _defines_forward = False
+    # What a call does with integer or boolean inputs (the compute dtype is for floating ones): "keep"
+    # them (Embedding's indices), "promote" them to the compute dtype (Dense, EinsumDense, as Keras's
+    # matmul promotes), or "reject" them with a TypeError (convolutions, which fail in Keras too).
+    _non_floating_inputs = "keep"
+    # A mixed-policy layer hands back floating outputs in its compute dtype; models return what their
+    # layers produced.
+    _casts_outputs_to_compute_dtype = True
     _call_arg_names = ["inputs"]
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
@@ -206,6 +215,9 @@ class Layer(LazyModuleMixin, nn.Module):
             call_context.CONTEXT.policy_epoch += 1  # a change: functional models re-plan their fast path
         self.__dict__["_dtype_policy"] = policy
         self.__dict__["_compute_torch_dtype"] = policy.compute_torch_dtype
+        self.__dict__["_mixed_policy"] = policy.is_mixed
+        if "_parameters" in self.__dict__:
+            self._redeclare_lazy_weights()
 
     @property
     def dtype(self):
@@ -227,11 +239,23 @@ class Layer(LazyModuleMixin, nn.Module):
     # ------------------------------------------------------------------ weights
 
     def _declare_weight(self, name, trainable=True):
-        """Registers `name` as an uninitialized (lazy) parameter or buffer, to be created by `build()`."""
+        """Registers `name` as an uninitialized (lazy) parameter or buffer, to be created by `build()`.
+
+        It is declared in the variable dtype, so a `load_state_dict` before the build materialises it
+        in that dtype too (torch's lazy load hook keeps the declared dtype)."""
+        dtype = backend.to_torch_dtype(self.variable_dtype)
         if trainable:
-            self.register_parameter(name, UninitializedParameter())
+            self.register_parameter(name, UninitializedParameter(dtype=dtype))
         else:
-            self.register_buffer(name, UninitializedBuffer())
+            self.register_buffer(name, UninitializedBuffer(dtype=dtype))
+
+    def _redeclare_lazy_weights(self):
+        """After a policy change on an unbuilt layer: its lazy weights take the new variable dtype."""
+        dtype = backend.to_torch_dtype(self.variable_dtype)
+        for store, lazy_class in ((self._parameters, UninitializedParameter), (self._buffers, UninitializedBuffer)):
+            for name, tensor in store.items():
+                if is_lazy(tensor) and tensor.dtype != dtype:
+                    store[name] = lazy_class(requires_grad=tensor.requires_grad, dtype=dtype)
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
@@ -568,9 +592,13 @@ class Layer(LazyModuleMixin, nn.Module):
             assert_input_compatibility(self._input_spec, inputs, self.name)
         if self.autocast:
             if is_tensor:
-                if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
-                    inputs = _cast_floats(inputs, self._compute_torch_dtype)
-                    args = (inputs,) + args[1:]
+                if inputs.dtype is not self._compute_torch_dtype:
+                    if inputs.is_floating_point():
+                        inputs = _cast_floats(inputs, self._compute_torch_dtype)
+                        args = (inputs,) + args[1:]
+                    elif self._non_floating_inputs != "keep":
+                        inputs = _convert_non_floating(self, inputs)
+                        args = (inputs,) + args[1:]
             elif not (tensor_list and all(x.dtype is self._compute_torch_dtype or not x.is_floating_point()
                                           for x in inputs)):
                 cast = _cast_floats(inputs, self._compute_torch_dtype)
@@ -607,13 +635,19 @@ class Layer(LazyModuleMixin, nn.Module):
             outer_training = context.training
             context.training = training
             try:
-                outputs = super().__call__(*args, **kwargs)
+                if self._mixed_policy or _AUTOCAST_STATE.current is not None:
+                    outputs = dtype_policies.call_under_policy(self, super().__call__, inputs, args, kwargs)
+                else:
+                    outputs = super().__call__(*args, **kwargs)
             finally:
                 context.training = outer_training
         else:
             if kwargs:
                 kwargs.pop("training", None)
-            outputs = super().__call__(*args, **kwargs)
+            if self._mixed_policy or _AUTOCAST_STATE.current is not None:
+                outputs = dtype_policies.call_under_policy(self, super().__call__, inputs, args, kwargs)
+            else:
+                outputs = super().__call__(*args, **kwargs)
 
         if self._produces_mask and (previous_mask is not None or self._overrides_compute_mask):
             _set_output_masks(self, inputs, outputs, previous_mask)
@@ -851,6 +885,18 @@ def _cast_floats(inputs, dtype):
         cast = [_cast_floats(x, dtype) for x in inputs]
         return inputs if all(a is b for a, b in zip(cast, inputs)) else type(inputs)(cast)
     return inputs
+
+
+def _convert_non_floating(layer, inputs):
+    """An integer or boolean tensor for a layer that computes on floats: promoted to its compute dtype,
+    or refused with a TypeError that names the layer and the dtype."""
+    if layer._non_floating_inputs == "promote":
+        return inputs.to(layer._compute_torch_dtype)
+    raise TypeError(
+        f"Layer '{layer.name}' (of type {type(layer).__name__}) expects floating inputs. Received: "
+        f"inputs with dtype {backend.standardize_dtype(inputs.dtype)}. Cast them first, for example "
+        f"with `x.float()`."
+    )
 
 
 def _shapes_of(inputs):

@@ -105,9 +105,11 @@ class Functional(Model):
     def _layers_to_call_directly(self):
         """The layers the fast forward may call without `Layer.__call__`: none if a layer in the graph
         can create masks (masks then flow through `__call__`); otherwise those without an activity
-        regularizer whose compute dtype is already the dtype of their floating inputs."""
+        regularizer whose compute dtype is already the dtype of their floating inputs, and whose policy
+        is not mixed (autocast scopes are opened and closed by `Layer.__call__`). A mixed model calls
+        every layer through `__call__`: a plain layer inside it must switch autocast off."""
         layers = [n.operation for n in self._graph_nodes]
-        if self._creates_masks:
+        if self._creates_masks or self._dtype_policy.is_mixed:
             return set()
         names = self._module_names
         wired = self.__dict__.setdefault("_wired_compute_dtypes", {names[l]: l.compute_dtype for l in layers})
@@ -117,7 +119,9 @@ class Functional(Model):
         def qualifies(node):
             layer = node.operation
             return (not isinstance(layer, (InputLayer, TorchOp)) and layer.activity_regularizer is None
-                    and all(t.dtype == layer.compute_dtype or not backend.is_float_dtype(t.dtype)
+                    and not layer._dtype_policy.is_mixed
+                    and all(t.dtype == layer.compute_dtype
+                            or not backend.is_float_dtype(t.dtype) and layer._non_floating_inputs == "keep"
                             for t in node.input_tensors))
 
         # A layer called several times must qualify at every call site.

@@ -16,6 +16,8 @@ class Model(Trainer, Layer):
         dtype: Dtype policy for the model.
     """
 
+    _casts_outputs_to_compute_dtype = False
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from torchkeras.models.functional import Functional

@@ -9,6 +9,7 @@ from torchkeras.optimizers.adamax import Adamax
 from torchkeras.optimizers.adamw import AdamW
 from torchkeras.optimizers.ftrl import Ftrl
 from torchkeras.optimizers.lion import Lion
+from torchkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from torchkeras.optimizers.nadam import Nadam
 from torchkeras.optimizers.optimizer import Optimizer
 from torchkeras.optimizers.rmsprop import RMSprop
@@ -20,7 +21,7 @@ ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 # Keras optimizers that torchkeras does not implement (yet): named in the error instead of "unknown".
 _NOT_IMPLEMENTED = {
-    "adafactor", "lamb", "muon", "lossscaleoptimizer", "multioptimizer", "optimizermap", "schedulefreeadamw",
+    "adafactor", "lamb", "muon", "multioptimizer", "optimizermap", "schedulefreeadamw",
 }
 
 
@@ -58,7 +59,8 @@ def deserialize(config, custom_objects=None):
     if isinstance(class_name, str) and class_name.lower() in ALL_OBJECTS_DICT:
         config["class_name"] = class_name.lower()
     return serialization.deserialize_keras_object(
-        config, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects
+        config, module_objects={**ALL_OBJECTS_DICT, "LossScaleOptimizer": LossScaleOptimizer},
+        custom_objects=custom_objects
     )
 
 
@@ -82,7 +84,7 @@ def get(identifier):
 
     if identifier is None:
         return None
-    if isinstance(identifier, torch.optim.Optimizer):
+    if isinstance(identifier, (torch.optim.Optimizer, LossScaleOptimizer)):
         return identifier
     if isinstance(identifier, str):
         key = identifier.lower()
@@ -99,7 +101,7 @@ def get(identifier):
         )
     if isinstance(identifier, dict):
         obj = deserialize(identifier)
-        if isinstance(obj, torch.optim.Optimizer):
+        if isinstance(obj, (torch.optim.Optimizer, LossScaleOptimizer)):
             return obj
     raise ValueError(
         f"Could not interpret optimizer identifier: {identifier!r}. Expected an optimizer name (such as "
@@ -115,6 +117,7 @@ __all__ = [
     "Adamax",
     "Ftrl",
     "Lion",
+    "LossScaleOptimizer",
     "Nadam",
     "Optimizer",
     "RMSprop",

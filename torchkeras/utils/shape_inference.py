@@ -40,10 +40,20 @@ def _merge(a, b):
 def run_on_meta(layer, args, kwargs=None):
     """Calls `layer` with every weight and buffer swapped for a meta tensor of the same shape."""
     # Uninitialized (lazy) weights belong to sublayers not built yet; they build during this run.
-    state = {name: torch.empty_like(t, device="meta") for name, t in layer.named_parameters()
-             if not is_lazy(t)}
-    state.update({name: torch.empty_like(t, device="meta") for name, t in layer.named_buffers()
-                  if t is not None and not is_lazy(t)})
+    state, seen = {}, set()
+    for prefix, module in layer.named_modules():
+        # torch.autocast does not act on meta tensors: a mixed-policy layer's floating weights stand in
+        # already cast to its compute dtype, as autocast would hand them to its ops.
+        policy = getattr(module, "_dtype_policy", None)
+        cast = policy.compute_torch_dtype if policy is not None and policy.is_mixed else None
+        prefix = prefix + "." if prefix else ""
+        for store in (module._parameters, module._buffers):
+            for name, t in store.items():
+                if t is None or is_lazy(t) or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                dtype = cast if cast is not None and t.is_floating_point() else t.dtype
+                state[prefix + name] = torch.empty_like(t, device="meta", dtype=dtype)
     return functional_call(layer, state, tuple(args), kwargs or {}, strict=False)
 
 

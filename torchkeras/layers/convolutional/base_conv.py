@@ -31,6 +31,7 @@ from torchkeras import activations, backend, constraints, initializers, regulari
 from torchkeras.layers.input_spec import InputSpec
 from torchkeras.layers.layer import Layer
 
+_HALF_DTYPES = (torch.float16, torch.bfloat16)
 _TORCH_CONV = {2: F.conv2d, 3: F.conv3d}
 
 
@@ -214,6 +215,11 @@ class ConvPlan:
                 padding = 0
         elif self.explicit_pad is not None:
             x = F.pad(x, self.explicit_pad)
+        if bias is not None and x.dtype in _HALF_DTYPES:
+            # Half precision (mixed policies): Keras adds the bias after the convolution, rounding twice;
+            # torch's fused bias rounds once. Unfused, the outputs are Keras's bit for bit.
+            y = self.conv(x, weight, None, self.stride, padding, self.dilation, groups)
+            return y + bias.to(y.dtype).view(-1, *([1] * (y.dim() - 2)))
         return self.conv(x, weight, bias, self.stride, padding, self.dilation, groups)
 
     def torch_weight(self, kernel):
@@ -251,6 +257,8 @@ class BaseConv(Layer):
     Weights: `kernel` of shape `(*kernel_size, in_channels // groups, filters)`, `bias` of shape
     `(filters,)`.
     """
+
+    _non_floating_inputs = "reject"
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",

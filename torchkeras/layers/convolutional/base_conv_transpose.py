@@ -160,6 +160,8 @@ class BaseConvTranspose(Layer):
         `kernel` of shape `(*kernel_size, filters, in_channels)`, then `bias` of shape `(filters,)`.
     """
 
+    _non_floating_inputs = "reject"
+
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,

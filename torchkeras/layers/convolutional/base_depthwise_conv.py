@@ -41,6 +41,8 @@ class BaseDepthwiseConv(Layer):
     Weights: `kernel` `(*kernel_size, channels, depth_multiplier)`, `bias` `(channels * depth_multiplier,)`.
     """
 
+    _non_floating_inputs = "reject"
+
     def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,

@@ -29,6 +29,8 @@ class BaseSeparableConv(Layer):
         activity_regularizer: As in Keras.
     """
 
+    _non_floating_inputs = "reject"
+
     def __init__(self, rank, depth_multiplier, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",

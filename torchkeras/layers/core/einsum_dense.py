@@ -147,6 +147,8 @@ class EinsumDense(Layer):
     torch.Size([2, 32, 64])
     """
 
+    _non_floating_inputs = "promote"
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
