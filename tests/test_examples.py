@@ -118,6 +118,13 @@ def test_bench_cnn_quick_runs():
         assert re.search(rf"memory train-step b32: {name} +\d+\.\d+ MiB saved for backward", output), output
 
 
+def test_bench_mixed_precision_quick_runs():
+    output = _run_bench_quick("bench_mixed_precision.py")  # exits 1 if the two sides' outputs differ
+    for net in ("mlp", "cnn"):
+        for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
+            assert re.search(rf"{net} {policy} +\S+ \S+ +\S+ \S+ +\d+\.\d+ +\d+\.\d+", output), output
+
+
 def test_bench_fit_quick_runs():
     output = _run_bench_quick("bench_fit.py")
     for case in ("fit b32", "fit b32 + accuracy"):
