@@ -158,21 +158,27 @@ def _device_type(inputs):
     return None
 
 
-def _cast_float_outputs(outputs, dtype):
-    if isinstance(outputs, torch.Tensor):
-        if outputs.dtype is not dtype and outputs.is_floating_point():
-            mask = getattr(outputs, "_keras_mask", None)
-            outputs = outputs.to(dtype)
+def cast_floats(structure, dtype):
+    """`structure` (a tensor, or a list, tuple or dict of them) with its floating tensors cast to `dtype`,
+    masks kept; the same object when nothing needed a cast."""
+    if isinstance(structure, torch.Tensor):
+        if structure.dtype is not dtype and structure.is_floating_point():
+            mask = getattr(structure, "_keras_mask", None)
+            structure = structure.to(dtype)
             if mask is not None:
-                outputs._keras_mask = mask
-        return outputs
-    if isinstance(outputs, list):
-        return [_cast_float_outputs(x, dtype) for x in outputs]
-    if type(outputs) is tuple:
-        return tuple(_cast_float_outputs(x, dtype) for x in outputs)
-    if isinstance(outputs, dict):
-        return {k: _cast_float_outputs(v, dtype) for k, v in outputs.items()}
-    return outputs
+                structure._keras_mask = mask
+        return structure
+    if isinstance(structure, (list, tuple)):
+        cast = [cast_floats(x, dtype) for x in structure]
+        if all(a is b for a, b in zip(cast, structure)):
+            return structure
+        if type(structure) in (list, tuple):
+            return type(structure)(cast)
+        return type(structure)(*cast)  # a namedtuple
+    if isinstance(structure, dict):
+        cast = {k: cast_floats(v, dtype) for k, v in structure.items()}
+        return structure if all(cast[k] is v for k, v in structure.items()) else cast
+    return structure
 
 
 def call_under_policy(layer, module_call, inputs, args, kwargs):
@@ -202,7 +208,7 @@ def call_under_policy(layer, module_call, inputs, args, kwargs):
         finally:
             AUTOCAST_STATE.current = outer
         if layer._casts_outputs_to_compute_dtype:
-            outputs = _cast_float_outputs(outputs, dtype)
+            outputs = cast_floats(outputs, dtype)
         return outputs
     if outer is None or outer[0] == "meta":
         return module_call(*args, **kwargs)

@@ -35,6 +35,7 @@ from torchkeras.utils.shape_inference import infer_output_shape, infer_output_sp
 from torchkeras.variables import Variable
 
 _AUTOCAST_STATE = dtype_policies.AUTOCAST_STATE
+_cast_floats = dtype_policies.cast_floats
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
 
@@ -302,7 +303,10 @@ class Layer(LazyModuleMixin, nn.Module):
             tensor = existing
         else:
             with torch.no_grad():
-                value = initializer(shape, dtype=dtype)
+                if call_context.skipping_initializers():  # a file's values come next (load_model)
+                    value = torch.empty(shape, dtype=torch_dtype)
+                else:
+                    value = initializer(shape, dtype=dtype)
                 if not isinstance(value, torch.Tensor):
                     value = backend.convert_to_tensor(value, dtype=dtype)
                 device = existing.device if existing is not None else call_context.weight_device()
@@ -870,21 +874,6 @@ class _InputCheck:
             if axis >= rank or axis < -rank or shape[axis] != size:
                 return False
         return True
-
-
-def _cast_floats(inputs, dtype):
-    """`inputs` with floating tensors cast to `dtype` (masks kept); the same object if none needs it."""
-    if isinstance(inputs, torch.Tensor):
-        if inputs.dtype is not dtype and inputs.is_floating_point():
-            mask = getattr(inputs, "_keras_mask", None)
-            inputs = inputs.to(dtype)
-            if mask is not None:
-                inputs._keras_mask = mask
-        return inputs
-    if isinstance(inputs, (list, tuple)):
-        cast = [_cast_floats(x, dtype) for x in inputs]
-        return inputs if all(a is b for a, b in zip(cast, inputs)) else type(inputs)(cast)
-    return inputs
 
 
 def _convert_non_floating(layer, inputs):
