@@ -5,18 +5,20 @@ Plain module-level state (not thread-local) keeps `torch.compile` free of graph 
 """
 
 import contextlib
+import threading
 
 import torch
 
 
 class _CallContext:
-    __slots__ = ("training", "scope", "device", "policy_epoch")
+    __slots__ = ("training", "scope", "device", "policy_epoch", "skip_initializers")
 
     def __init__(self):
         self.training = None
         self.scope = []
         self.device = None
         self.policy_epoch = 0  # bumped whenever a layer's dtype policy changes
+        self.skip_initializers = None  # id of a thread whose new weights come from a file next
 
 
 CONTEXT = _CallContext()
@@ -50,3 +52,22 @@ def building_on(device):
 
 def weight_device():
     return CONTEXT.device if CONTEXT.device is not None else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def initializers_skipped():
+    """Weights this thread creates inside are left uninitialized (`torch.empty`): for models rebuilt
+    from a file whose every weight is checked and loaded right after (`load_model`), so no time or memory
+    goes into initial values that would be overwritten. Other threads keep initializing theirs."""
+    previous = CONTEXT.skip_initializers
+    CONTEXT.skip_initializers = threading.get_ident()
+    try:
+        yield
+    finally:
+        CONTEXT.skip_initializers = previous
+
+
+def skipping_initializers():
+    """Whether weights created now, in this thread, are left uninitialized (see `initializers_skipped`)."""
+    owner = CONTEXT.skip_initializers
+    return owner is not None and owner == threading.get_ident()

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from torchkeras import activations, backend, constraints, initializers, regularizers
+from torchkeras.layers import call_context
 from torchkeras.layers.input_spec import InputSpec
 from torchkeras.layers.layer import Layer
 
@@ -143,7 +144,8 @@ def relayout_weight(tensor, memory_order):
         storage = torch.empty([shape[d] for d in memory_order], dtype=tensor.dtype, device=tensor.device)
         inverse = [memory_order.index(d) for d in range(len(memory_order))]
         view = storage.permute(inverse)
-        view.copy_(tensor)
+        if not call_context.skipping_initializers():  # else the values are overwritten from a file next
+            view.copy_(tensor)
         tensor.data = view
     return tensor
 
