@@ -155,3 +155,10 @@ def test_training_example_runs_and_checks():
 
 def test_training_example_checks_survive_python_O():
     _run_example("training.py", optimize=True)
+
+
+def test_bench_load_quick_runs():
+    output = _run_bench_quick("bench_load.py")  # exits 1 if a loaded model computes other outputs
+    assert "equivalence: both loaded models compute the saved model's outputs" in output, output
+    assert re.search(r"ratio load time: torchkeras/keras = \d+\.\d+", output), output
+    assert re.search(r"peak memory torchkeras: (\d+\.\d+x file size|not measured)", output), output

@@ -104,12 +104,66 @@ class Model(Trainer, Layer):
 
         weights_file.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
-        """Loads the weights of a Keras 3 `.weights.h5` file (written by Keras or torchkeras). A file that
-        does not fit raises a `ValueError` listing every mismatch, before any weight changes."""
-        from torchkeras.saving import weights_file
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a Keras 3 `.weights.h5` file, a `.keras` archive, or a legacy Keras 2
+        `.h5` file (written by Keras or torchkeras). A file that does not fit raises a `ValueError`
+        listing every mismatch, before any weight changes.
 
-        weights_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        Args:
+            filepath: Path of the file.
+            skip_mismatch: Load what fits and warn about the rest, instead of raising.
+            **kwargs: `by_name=True` for a legacy `.h5` file: match layers by name, not by order.
+        """
+        from torchkeras.saving import legacy_h5, weights_file
+
+        path = str(filepath)
+        by_name = kwargs.pop("by_name", None)
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments: {kwargs}")
+        if by_name is not None and (path.endswith(".weights.h5") or not path.endswith((".h5", ".hdf5"))):
+            raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")
+        if path.endswith(".keras"):
+            from torchkeras.saving import saving_api
+
+            saving_api.load_weights_from_archive(self, filepath, skip_mismatch=skip_mismatch)
+        elif path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5"):
+            legacy_h5.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=bool(by_name))
+        else:
+            weights_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves the model as a `.keras` archive that Keras 3 loads with `keras.saving.load_model`
+        (`torchkeras.saving.save_model`).
+
+        Args:
+            filepath: Path ending in `.keras`: config, weights, compile config and optimizer state. A
+                `.h5` path writes the legacy Keras 2 format instead, with a warning, as Keras 3 does.
+            overwrite: Whether to replace an existing file (False: a `ValueError` if it exists).
+            **kwargs: `include_optimizer` for the legacy `.h5` format.
+        """
+        from torchkeras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def export(self, filepath, format="torch_export", verbose=None, input_signature=None, dynamic_batch=True):
+        """Writes the model, in inference mode, as a `torch.export` archive (`.pt2`) that runs without
+        torchkeras: `torch.export.load(filepath).module()(x)`. See `torchkeras.interop.torch_export`.
+
+        Args:
+            filepath: Path ending in `.pt2`; written to a temporary file, then renamed.
+            format: `"torch_export"`.
+            verbose: Whether to print where the archive went and how to load it.
+            input_signature: Optional sample inputs (tensors, or objects with `shape`/`dtype`); defaults
+                to the model's inputs.
+            dynamic_batch: Whether the batch axis stays dynamic.
+
+        Returns:
+            The `torch.export.ExportedProgram`.
+        """
+        from torchkeras.interop.torch_export import export_model
+
+        return export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                            dynamic_batch=dynamic_batch)
 
     def count_params(self):
         if not self.built:

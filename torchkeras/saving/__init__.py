@@ -11,6 +11,8 @@ from torchkeras.saving.serialization import SafeModeScope
 from torchkeras.saving.serialization import deserialize_keras_object
 from torchkeras.saving.serialization import enable_unsafe_deserialization
 from torchkeras.saving.serialization import serialize_keras_object
+from torchkeras.saving.saving_api import load_model
+from torchkeras.saving.saving_api import save_model
 
 __all__ = [
     "CustomObjectScope",
@@ -22,6 +24,8 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "load_model",
     "register_keras_serializable",
+    "save_model",
     "serialize_keras_object",
 ]

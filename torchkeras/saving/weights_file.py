@@ -17,8 +17,10 @@ fit the model (missing, extra, wrong shape) raises one `ValueError` that lists e
 model is left untouched. Saving writes a temporary file in the same folder and renames it over the target,
 so a failed save never destroys the previous file.
 
-Groups of training state that Keras adds to the file of a compiled model (`optimizer/vars/...`) are
-neither read nor written here.
+Groups of training state that Keras adds to the weights of a compiled model's `.keras` archive
+(`optimizer/vars/...`) are read and written by `optimizer_state`, not here. The checks and the reads are
+separate steps (`plan_weights`, then `assign_planned`), so that `.keras` loading (`saving_api`) checks the
+weights and the optimizer state before assigning either.
 """
 
 import os
@@ -246,66 +248,148 @@ def load_weights(model, filepath, skip_mismatch=False):
     _check_built(model, "loading weights into")
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such file: filepath={filepath}")
-    entries = weight_paths(model)
     with h5py.File(filepath, mode="r") as h5file:
-        file_vars = _read_file_vars(h5file, h5py)
-        # Keras 2.13 files name the layers container `_layer_checkpoint_dependencies`.
-        legacy = "_layer_checkpoint_dependencies" in h5file and "layers" not in h5file
+        plan = plan_weights(model, h5file, filepath, skip_mismatch=skip_mismatch)
+        assign_planned(plan)
 
-        def file_path_for(path):
-            if legacy:
-                return "/".join("_layer_checkpoint_dependencies" if part == "layers" else part
-                                for part in path.split("/"))
-            return path
 
-        problems = []  # (path, message)
-        plan = []  # (variable, tensor)
-        failed_paths = set()
-        used = set()
-        for path, layer in entries.items():
-            variables = layer._own_weights()
-            stored = file_vars.get(file_path_for(path), {})
-            used.add(file_path_for(path))
-            where = f"'{path or '<model>'}' ({type(layer).__name__} '{layer.name}')"
-            if len(stored) != len(variables) or set(stored) != {str(i) for i in range(len(variables))}:
-                problems.append((path, f"{where}: expected {len(variables)} variables "
-                                       f"{[tuple(v.shape) for v in variables]}, the file has {len(stored)} "
-                                       f"{[tuple(stored[k].shape) for k in sorted(stored, key=_index_key)]}"))
+def plan_weights(model, h5file, source, skip_mismatch=False):
+    """Checks every variable of `model` against an open Keras-layout h5 file; nothing is read yet.
+
+    Args:
+        model: The torchkeras model (or layer) the file is for.
+        h5file: An open `h5py.File` (or group) in Keras's `.weights.h5` layout.
+        source: How to name the file in messages (its path).
+        skip_mismatch: If True, layers that do not fit are left out of the plan with a warning.
+
+    Returns:
+        A list of `(variable, dataset)` pairs, for `assign_planned`.
+
+    Raises:
+        ValueError: listing every mismatch (missing, extra, wrong shape), unless `skip_mismatch`.
+    """
+    import h5py
+
+    entries = weight_paths(model)
+    file_vars = _read_file_vars(h5file, h5py)
+    # Keras 2.13 files name the layers container `_layer_checkpoint_dependencies`.
+    legacy = "_layer_checkpoint_dependencies" in h5file and "layers" not in h5file
+
+    def file_path_for(path):
+        if legacy:
+            return "/".join("_layer_checkpoint_dependencies" if part == "layers" else part
+                            for part in path.split("/"))
+        return path
+
+    problems = []  # (path, message)
+    plan = []  # (variable, dataset)
+    failed_paths = set()
+    used = set()
+    for path, layer in entries.items():
+        variables = layer._own_weights()
+        stored = file_vars.get(file_path_for(path), {})
+        used.add(file_path_for(path))
+        where = f"'{path or '<model>'}' ({type(layer).__name__} '{layer.name}')"
+        if len(stored) != len(variables) or set(stored) != {str(i) for i in range(len(variables))}:
+            problems.append((path, f"{where}: expected {len(variables)} variables "
+                                   f"{[tuple(v.shape) for v in variables]}, the file has {len(stored)} "
+                                   f"{[tuple(stored[k].shape) for k in sorted(stored, key=_index_key)]}"))
+            failed_paths.add(path)
+            continue
+        layer_plan = []
+        for i, variable in enumerate(variables):
+            dataset = stored[str(i)]
+            if tuple(dataset.shape) != tuple(variable.shape):
+                problems.append((path, f"{where}: variable {i} (`{variable.path}`) has shape "
+                                       f"{tuple(variable.shape)}, the file has {tuple(dataset.shape)}"))
                 failed_paths.add(path)
-                continue
-            layer_plan = []
-            for i, variable in enumerate(variables):
-                dataset = stored[str(i)]
-                if tuple(dataset.shape) != tuple(variable.shape):
-                    problems.append((path, f"{where}: variable {i} (`{variable.path}`) has shape "
-                                           f"{tuple(variable.shape)}, the file has {tuple(dataset.shape)}"))
-                    failed_paths.add(path)
-                else:
-                    layer_plan.append((variable, dataset))
-            if path not in failed_paths:
-                plan.extend(layer_plan)
-        for path, stored in file_vars.items():
-            top = path.split("/", 1)[0]
-            if path in used or not stored or top in _TRAINING_STATE_GROUPS:
-                continue
-            problems.append((path, f"'{path}': the file has {len(stored)} variables there, for no layer of "
-                                   "the model"))
+            else:
+                layer_plan.append((variable, dataset))
+        if path not in failed_paths:
+            plan.extend(layer_plan)
+    for path, stored in file_vars.items():
+        top = path.split("/", 1)[0]
+        if path in used or not stored or top in _TRAINING_STATE_GROUPS:
+            continue
+        problems.append((path, f"'{path}': the file has {len(stored)} variables there, for no layer of "
+                               "the model"))
 
-        if problems and not skip_mismatch:
-            listing = "\n".join(f"- {message}" for _, message in problems)
-            raise ValueError(
-                f"The weights in {filepath} do not fit model '{model.name}' ({len(problems)} mismatches); "
-                f"nothing was loaded:\n{listing}"
-            )
-        if problems:
-            listing = "\n".join(f"- {message}" for _, message in problems)
-            warnings.warn(f"Skipping the layers whose weights do not fit, loading the others:\n{listing}",
-                          stacklevel=3)
-        # Everything fits: read the data, then assign.
-        tensors = [(variable, _dataset_to_tensor(dataset)) for variable, dataset in plan]
+    if problems and not skip_mismatch:
+        listing = "\n".join(f"- {message}" for _, message in problems)
+        raise ValueError(
+            f"The weights in {source} do not fit model '{model.name}' ({len(problems)} mismatches); "
+            f"nothing was loaded:\n{listing}"
+        )
+    if problems:
+        listing = "\n".join(f"- {message}" for _, message in problems)
+        warnings.warn(f"Skipping the layers whose weights do not fit, loading the others:\n{listing}",
+                      stacklevel=4)
+    return plan
+
+
+def check_dataset(dataset, h5py):
+    """Refuses datasets whose data lives outside the file (external or virtual storage)."""
+    if dataset.external:
+        raise ValueError(f"Not allowed: H5 file with external Dataset at '{dataset.name}': {dataset.external}")
+    if dataset.is_virtual:
+        raise ValueError(f"Not allowed: H5 file with virtual Dataset at '{dataset.name}'")
+
+
+def assign_planned(plan, fresh=False):
+    """Reads every planned dataset into its variable.
+
+    Args:
+        plan: `(variable, dataset)` pairs from `plan_weights` (shapes already checked).
+        fresh: True when the variables belong to a model just created for loading (no autograd history,
+            no other reader): a contiguous CPU tensor of the file's dtype is then filled by h5py directly,
+            without an intermediate array.
+    """
+    import h5py
+
+    for _, dataset in plan:
+        check_dataset(dataset, h5py)
     with torch.no_grad():
-        for variable, tensor in tensors:
-            variable.assign(tensor.to(dtype=variable.value.dtype))
+        for variable, dataset in plan:
+            read_dataset_into(dataset, variable.value, fresh=fresh)
+
+
+def read_dataset_into(dataset, tensor, fresh=False):
+    """Copies `dataset` (same shape as `tensor`) into `tensor` with as few copies as the layouts allow."""
+    if dataset.attrs.get("dtype") == "bfloat16":
+        tensor.copy_(_dataset_to_tensor(dataset).to(tensor.dtype))
+        return
+    if tensor.numel() == 0:
+        return
+    same_dtype = tensor.dtype != torch.bfloat16 and np.dtype(dataset.dtype) == _numpy_dtype(tensor.dtype)
+    if fresh and same_dtype and tensor.device.type == "cpu" and tensor.is_contiguous():
+        dataset.read_direct(tensor.detach().numpy())
+        return
+    if dataset.ndim == 0:
+        buffer = np.empty((), dtype=dataset.dtype)
+        dataset.read_direct(buffer)
+        tensor.copy_(torch.from_numpy(buffer).to(dtype=tensor.dtype))
+        return
+    # Through a bounded buffer, a block of leading rows at a time: the copy into another layout (a Dense
+    # kernel kept transposed in memory), dtype or device then costs at most `_CHUNK_BYTES` more memory.
+    rows = dataset.shape[0]
+    row_bytes = max(1, int(np.prod(dataset.shape[1:], dtype=np.int64)) * np.dtype(dataset.dtype).itemsize)
+    step = max(1, min(rows, _CHUNK_BYTES // row_bytes))
+    buffer = np.empty((step,) + tuple(dataset.shape[1:]), dtype=dataset.dtype)
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        part = buffer[: stop - start]
+        dataset.read_direct(part, source_sel=np.s_[start:stop])
+        tensor[start:stop].copy_(torch.from_numpy(part).to(dtype=tensor.dtype))
+
+
+_CHUNK_BYTES = 16 * 2**20
+
+
+def _numpy_dtype(torch_dtype):
+    try:
+        return torch.empty((), dtype=torch_dtype).numpy().dtype
+    except TypeError:
+        return None
 
 
 def _index_key(key):
@@ -339,22 +423,27 @@ def save_weights(model, filepath, overwrite=True):
     _check_built(model, "saving")
     if not overwrite and os.path.exists(filepath):
         raise ValueError(f"The file already exists and `overwrite=False`. Received: filepath={filepath}")
-    entries = weight_paths(model)
     directory = os.path.dirname(os.path.abspath(filepath))
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".weights.h5", dir=directory)
     os.close(handle)
     try:
         with h5py.File(temporary, mode="w") as h5file:
-            for path, layer in entries.items():
-                group = h5file.create_group(_join(path, "vars")) if path else h5file.create_group("vars")
-                group.attrs["name"] = layer.name
-                for i, variable in enumerate(layer._own_weights()):
-                    value, is_bfloat16 = _to_numpy(variable)
-                    dataset = group.create_dataset(str(i), data=value)
-                    if is_bfloat16:
-                        dataset.attrs["dtype"] = "bfloat16"
+            write_weights(model, h5file)
         os.replace(temporary, filepath)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def write_weights(model, h5file):
+    """Writes `model`'s variables into an open, empty `h5py.File` in Keras's layout (every layer's group
+    `<path>/vars` with its `name` attribute, as Keras's `H5IOStore.make(path, metadata)` creates it)."""
+    for path, layer in weight_paths(model).items():
+        group = h5file.create_group(_join(path, "vars")) if path else h5file.create_group("vars")
+        group.attrs["name"] = layer.name
+        for i, variable in enumerate(layer._own_weights()):
+            value, is_bfloat16 = _to_numpy(variable)
+            dataset = group.create_dataset(str(i), data=value)
+            if is_bfloat16:
+                dataset.attrs["dtype"] = "bfloat16"
