@@ -154,3 +154,48 @@ def test_loss_scale_optimizer_matches_keras():
         np.testing.assert_allclose(weight.detach().numpy(), keras.ops.convert_to_numpy(keras_var), rtol=1e-6,
                                    atol=1e-6)
     assert int(optimizer.iterations) == int(keras.ops.convert_to_numpy(keras_optimizer.iterations))
+
+
+def _loss_scale_state(optimizer, to_numpy):
+    inner = optimizer.inner_optimizer
+    return (int(to_numpy(optimizer.step_counter)), float(to_numpy(optimizer.dynamic_scale)),
+            [to_numpy(v) for v in inner.variables])
+
+
+def test_loss_scale_optimizer_state_moves_through_keras_archives(tmp_path, global_policy):
+    """A model trained under mixed_float16 (compile wraps the optimizer in a LossScaleOptimizer) saved by
+    Keras loads in torchkeras with the dynamic scale, its step counter and the inner Adam's slots; saved
+    back, Keras reads the same state."""
+    global_policy("mixed_float16")
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    keras_model = keras.Model(inputs, keras.layers.Dense(1, dtype="float32")(hidden))
+    keras_model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 6)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    keras_model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    keras_model.save(tmp_path / "keras.keras")
+    keras_state = _loss_scale_state(keras_model.optimizer, keras.ops.convert_to_numpy)
+    assert keras_state[0] > 0  # the counter moved, so a lost state would show
+
+    model = torchkeras.saving.load_model(tmp_path / "keras.keras")
+    assert isinstance(model.optimizer, torchkeras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.optimizer.inner_optimizer, torchkeras.optimizers.Adam)
+    state = _loss_scale_state(model.optimizer, lambda t: t.detach().numpy())
+    assert state[:2] == keras_state[:2]
+    assert len(state[2]) == len(keras_state[2])
+    for received, expected in zip(state[2], keras_state[2]):
+        np.testing.assert_array_equal(received, expected)
+    _, keras_out = _as_float32(keras_model(x))
+    _, out = _as_float32(model(torch.as_tensor(x)))
+    assert_close(keras_out, out, atol=ATOL, rtol=RTOL, what="reloaded mixed_float16 model")
+
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # a step more on the torchkeras side
+    model.save(tmp_path / "torchkeras.keras")
+    state = _loss_scale_state(model.optimizer, lambda t: t.detach().numpy())
+    reloaded = keras.saving.load_model(tmp_path / "torchkeras.keras")
+    assert isinstance(reloaded.optimizer, keras.optimizers.LossScaleOptimizer)
+    reloaded_state = _loss_scale_state(reloaded.optimizer, keras.ops.convert_to_numpy)
+    assert reloaded_state[:2] == state[:2]
+    for received, expected in zip(reloaded_state[2], state[2]):
+        np.testing.assert_array_equal(received, expected)

@@ -347,3 +347,34 @@ def test_mixed_models_compile_without_graph_breaks_and_export(policy):
     received = exported(x)
     assert received.dtype == torch.float32
     torch.testing.assert_close(received, expected)
+
+
+def test_loss_scale_state_survives_a_keras_archive(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"),
+                              layers.Dense(1, dtype="float32")])
+    keras.mixed_precision.set_global_policy("float32")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    x = torch.randn(48, 4)
+    model.fit(x, x.sum(1, keepdims=True), epochs=1, batch_size=16, verbose=0)
+    assert model.get_compile_config()["optimizer"]["class_name"] == "Adam"  # Keras's: the unwrapped one
+    model.save(tmp_path / "m.keras")
+    saved_state = model.optimizer.inner_optimizer.variables
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(restored.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert int(restored.optimizer.step_counter) == int(model.optimizer.step_counter) > 0
+    assert float(restored.optimizer.dynamic_scale) == float(model.optimizer.dynamic_scale)
+    assert len(restored.optimizer.inner_optimizer.variables) == len(saved_state)
+    for saved, loaded in zip(saved_state, restored.optimizer.inner_optimizer.variables):
+        torch.testing.assert_close(loaded, saved, rtol=0, atol=0)
+
+    # Loaded where the model compiles without loss scaling (a float32 global policy: a Sequential's own
+    # policy does not survive its config, as in Keras), the inner Adam state still loads.
+    keras.mixed_precision.set_global_policy("float32")
+    with pytest.warns(UserWarning, match="only the state of its inner optimizer is loaded"):
+        plain = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(plain.optimizer, keras.optimizers.Adam)
+    assert len(plain.optimizer.variables) == len(saved_state)
+    for saved, loaded in zip(saved_state, plain.optimizer.variables):
+        torch.testing.assert_close(loaded, saved, rtol=0, atol=0)

@@ -8,7 +8,14 @@ model in Keras's order, so the mapping is one to one: slot `i` of the file fills
 shape is checked. A file whose optimizer state does not map exactly (other count, shapes, or an
 optimizer that torchkeras cannot map) raises a `ValueError` before anything is assigned; load with
 `compile=False` to get the model without its training state.
+
+A `LossScaleOptimizer` (what `compile` wraps the optimizer in under `mixed_float16`) is stored as Keras
+stores it: `optimizer/vars` holds its own variables (Keras's unused iteration and learning rate, then
+`step_counter` and `dynamic_scale`) followed by the inner optimizer's, and `optimizer/inner_optimizer/vars`
+holds the inner optimizer's again. The inner state is read from the latter.
 """
+
+import warnings
 
 import numpy as np
 import torch
@@ -18,10 +25,25 @@ from torchkeras.saving import weights_file
 OPTIMIZER_PATH = "optimizer"
 
 
+INNER_PATH = f"{OPTIMIZER_PATH}/inner_optimizer"
+# Keras's LossScaleOptimizer variables before its inner optimizer's: iteration, learning_rate (both unused),
+# step_counter, dynamic_scale.
+_SCALE_SLOTS = {"step_counter": "2", "dynamic_scale": "3"}
+
+
 def _is_torchkeras_optimizer(optimizer):
     from torchkeras.optimizers.optimizer import Optimizer
 
     return isinstance(optimizer, Optimizer)
+
+
+def _split_loss_scale(optimizer):
+    """`(loss_scale_optimizer or None, the optimizer whose slots are stored)`."""
+    from torchkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+    if isinstance(optimizer, LossScaleOptimizer):
+        return optimizer, optimizer.inner_optimizer
+    return None, optimizer
 
 
 def _stored_vars(h5file, path):
@@ -73,15 +95,26 @@ def plan_optimizer_state(model, h5file, source):
     if not stored or optimizer is None:
         return None
     hint = "Load the model with `compile=False` to skip the optimizer state."
+    scaler, optimizer = _split_loss_scale(optimizer)
+    inner_stored = _stored_vars(h5file, INNER_PATH)
+    scale_state = None
+    if inner_stored:
+        if scaler is None:
+            # Saved under mixed_float16 but compiled here without loss scaling (the model's own policy
+            # is not mixed_float16, which Keras's Sequential does not keep through its config either):
+            # the inner optimizer's state still fits this one.
+            warnings.warn(
+                f"{source} holds the state of a LossScaleOptimizer, but the model's optimizer is a "
+                f"{type(optimizer).__name__} without loss scaling: only the state of its inner optimizer is "
+                "loaded.", stacklevel=4)
+        else:
+            scale_state = {name: stored[key] for name, key in _SCALE_SLOTS.items()
+                           if key in stored and stored[key].shape == ()}
+        stored = inner_stored
     if not _is_torchkeras_optimizer(optimizer):
         raise ValueError(
             f"{source} holds the state of optimizer '{_group_name(h5file)}' ({len(stored)} variables), "
             f"which torchkeras cannot map onto the model's {type(optimizer).__name__}. {hint}"
-        )
-    if _stored_vars(h5file, f"{OPTIMIZER_PATH}/inner_optimizer"):
-        raise ValueError(
-            f"{source} holds the state of a wrapped optimizer (`optimizer/inner_optimizer`, a "
-            f"LossScaleOptimizer's), which torchkeras does not restore. {hint}"
         )
     if not optimizer.built:
         raise ValueError(
@@ -131,6 +164,10 @@ def plan_optimizer_state(model, h5file, source):
                         optimizer._iterations.dtype))
                 else:
                     weights_file.read_dataset_into(dataset, expected[index], fresh=True)
+            if scaler is not None and len(scale_state or ()) == len(_SCALE_SLOTS):
+                # A wrapper saved after its build: the dynamic scale goes on where it was.
+                for name, dataset in scale_state.items():
+                    getattr(scaler, name).fill_(np.asarray(dataset[()]).item())
     return assign
 
 
@@ -142,17 +179,31 @@ def _group_name(h5file):
 
 
 def can_save(model):
-    """Whether `model.optimizer`'s state can be written in Keras's layout (a torchkeras optimizer)."""
+    """Whether `model.optimizer`'s state can be written in Keras's layout (a torchkeras optimizer, or a
+    `LossScaleOptimizer` around one)."""
     optimizer = getattr(model, "optimizer", None)
-    return optimizer is not None and _is_torchkeras_optimizer(optimizer)
+    return optimizer is not None and _is_torchkeras_optimizer(_split_loss_scale(optimizer)[1])
 
 
 def write_optimizer_state(model, h5file):
     """Writes `model.optimizer.variables` under `optimizer/vars` (building the optimizer first, as the
-    Keras that loads the file will: its slots are then zeros, as a fresh build makes them)."""
-    optimizer = model.optimizer
+    Keras that loads the file will: its slots are then zeros, as a fresh build makes them); a
+    `LossScaleOptimizer` in Keras's layout for one (see the module docstring)."""
     build_for_loading(model)
-    group = h5file.create_group(f"{OPTIMIZER_PATH}/vars")
-    group.attrs["name"] = optimizer.name
-    for index, variable in enumerate(optimizer.variables):
+    scaler, optimizer = _split_loss_scale(model.optimizer)
+    variables = list(optimizer.variables)
+    if scaler is not None:
+        iteration = optimizer.variables[0]
+        unused = [torch.zeros((), dtype=iteration.dtype), torch.zeros((), dtype=torch.float32)]
+        _write_vars(h5file, OPTIMIZER_PATH, scaler.name,
+                    unused + [scaler.step_counter, scaler.dynamic_scale] + variables)
+        _write_vars(h5file, INNER_PATH, optimizer.name, variables)
+    else:
+        _write_vars(h5file, OPTIMIZER_PATH, optimizer.name, variables)
+
+
+def _write_vars(h5file, path, name, variables):
+    group = h5file.create_group(f"{path}/vars")
+    group.attrs["name"] = name
+    for index, variable in enumerate(variables):
         group.create_dataset(str(index), data=variable.detach().cpu().numpy())

@@ -143,11 +143,13 @@ def _serialize_model(model):
 
 def _serialize_compiled_optimizer(model, compile_config):
     """Keras's compile config holds the optimizer object `compile` resolved (`"adam"` becomes the Adam
-    config, its learning rate included): the one whose state is saved. Returns whether it can be."""
+    config, its learning rate included), before the `LossScaleOptimizer` that `compile` wraps it in
+    under `mixed_float16`: the one whose state is saved. Returns whether it can be."""
     if not optimizer_state.can_save(model):
         return False
     with serialization.ObjectSharingScope():
-        compile_config["optimizer"] = serialization.serialize_keras_object(model.optimizer)
+        compile_config["optimizer"] = serialization.serialize_keras_object(
+            getattr(model, "_compiled_optimizer", model.optimizer))
     return True
 
 

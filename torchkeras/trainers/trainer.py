@@ -183,6 +183,7 @@ class Trainer:
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if isinstance(value, dict):
                 self._check_structure_keys(value, argument, output_names, exact=False)
+        compiled_optimizer = resolved_optimizer  # what the compile config holds, as in Keras
         if (auto_scale_loss and self.dtype_policy.name == "mixed_float16" and resolved_optimizer is not None):
             resolved_optimizer = self._maybe_loss_scale(resolved_optimizer)
 
@@ -197,6 +198,7 @@ class Trainer:
 
         state = self.__dict__  # not nn.Module attributes: metrics are modules, and must not be submodules
         state["optimizer"] = resolved_optimizer
+        state["_compiled_optimizer"] = compiled_optimizer
         state["loss"] = loss
         state["_compile_loss"] = compile_loss
         state["_compile_metrics"] = compile_metrics
