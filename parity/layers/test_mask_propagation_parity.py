@@ -510,11 +510,9 @@ def test_warning_when_a_layer_drops_a_mask():
         assert any("does not support masking" in str(w.message) for w in caught), lib.__name__
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "core gap (torchkeras/models/functional_config.py, graph): Keras writes the symbolic mask ops "
-    "(`NotEqual`, `Any`, ... from keras.src.ops) as graph nodes and passes their output as the `mask` "
-    "argument of mask-taking layers; torchkeras cannot rebuild them"))
 def test_keras_config_of_a_masked_model_loads():
+    # Keras writes the mask op (`NotEqual`) as a graph node whose output is the `mask` argument of
+    # GlobalAveragePooling1D; torchkeras rebuilds it as a `KerasOp`.
     inputs = keras.Input((6,), dtype="int32", name="ids")
     x = keras.layers.Embedding(10, 4, mask_zero=True, name="emb")(inputs)
     keras_model = keras.Model(inputs, keras.layers.GlobalAveragePooling1D(name="gap")(x))

@@ -228,6 +228,21 @@ def test_call_kwargs_are_kept():
     assert ((dropped == 0) | (dropped == 2)).all() and (dropped == 0).any()
 
 
+def test_filled_kwargs_only_where_keras_records_them():
+    # Keras fills `training` / masks into the caller's kwargs dict, which it replaces by a converted copy
+    # first for a call with keyword arguments, on a list of tensors, or on several tensors: those records
+    # hold the caller's arguments only (a `mask=[None, None]` would make Keras's Attention unmasked).
+    x = keras.Input(shape=(5, 4), name="x")
+    state = keras.Input(shape=(3,), name="state")
+    outputs = [layers.Attention(name="att")([x, x]), layers.MultiHeadAttention(1, 2, name="mha")(x, x),
+               layers.LSTM(3, name="with_state")(x, initial_state=[state, state]), layers.LSTM(3, name="plain")(x)]
+    config = keras.Model([x, state], outputs).get_config()
+    kwargs = {c["name"]: c["inbound_nodes"][0]["kwargs"] for c in config["layers"] if c["inbound_nodes"]}
+    assert kwargs["att"] == {} and kwargs["mha"] == {}
+    assert list(kwargs["with_state"]) == ["initial_state"]
+    assert kwargs["plain"] == {"training": False, "mask": None}
+
+
 def test_non_tensor_positional_arguments_round_trip():
     x = keras.Input(shape=(4,), name="x")
     y = keras.Input(shape=(4,), name="y")
@@ -316,9 +331,11 @@ def test_custom_layer_via_custom_objects():
 
 
 def test_torch_op_in_graph_cannot_be_saved():
+    # `+ 1.0` saves as Keras's `Add` operation (tests/graph/test_keras_ops_config.py); a torch function
+    # that no Keras operation computes cannot be saved.
     inputs = keras.Input(shape=(4,), name="x")
-    model = keras.Model(inputs, layers.Dense(2, name="d")(inputs) + 1.0)
-    with pytest.raises(ValueError, match="Keras layer"):
+    model = keras.Model(inputs, torch.cumsum(layers.Dense(2, name="d")(inputs) + 1.0, dim=1))
+    with pytest.raises(ValueError, match="`torch.cumsum`.*Keras layer"):
         model.get_config()
 
 

@@ -231,7 +231,7 @@ def test_torch_op_nodes():
     total = a + b
     out = layers.Dense(2, name="out")(total * 2.0)
     model = keras.Model([a, b], out)
-    add_name, mul_name = total._keras_history.operation.name, model.layers[-2].name
+    add_name, mul_name = total._keras_history.operation.name, model._operations[-2].name
     dot = model_to_dot(model, show_shapes=True)
     labels = labels_by_name(dot)
     assert f"<b>{add_name}</b> (TorchOp)" in labels[add_name]

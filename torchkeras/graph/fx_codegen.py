@@ -1,7 +1,8 @@
 """Emission of a recorded functional graph as `torch.fx` code.
 
 Each layer node becomes a `call_module` of the model's submodule, each `TorchOp` a `call_function` (or
-`call_method`) of the torch function itself, and the output node returns the structure the user gave
+`call_method`) of the torch function itself (a `KerasOp` the torch function of its Keras operation, its
+constructor arguments passed as keywords), and the output node returns the structure the user gave
 (tensor, list or dict). The generated `forward` is plain Python with no graph walking at call time.
 """
 
@@ -46,7 +47,10 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
         kwargs = map_structure(lookup, node.call_kwargs)
         operation = node.operation
         if isinstance(operation, TorchOp) and operation.function is not None:
-            result = graph.call_function(operation.function, args, kwargs)
+            bound = operation.bound_kwargs
+            # The forward through `Layer.__call__` is the one `torch.fx.symbolic_trace` runs.
+            function = operation.function if direct is not None else operation.traceable_function
+            result = graph.call_function(function, args, {**kwargs, **bound} if bound else kwargs)
         elif isinstance(operation, TorchOp):
             result = graph.call_method(operation.method, args, kwargs)
         elif direct is not None and operation in direct:

@@ -16,7 +16,7 @@ from torchkeras.utils import naming
 _FILL_A, _FILL_B = 83, 89
 
 _OPERATOR_NAMES = {
-    operator.add: "add", operator.sub: "subtract", operator.mul: "multiply", operator.truediv: "divide",
+    operator.add: "add", operator.sub: "subtract", operator.mul: "multiply", operator.truediv: "true_divide",
     operator.floordiv: "floor_divide", operator.mod: "mod", operator.pow: "power",
     operator.matmul: "matmul", operator.neg: "negative", operator.pos: "positive",
     operator.abs: "absolute", operator.getitem: "get_item", operator.lt: "less",
@@ -47,6 +47,16 @@ class TorchOp(Layer):
         self.built = True
 
     @property
+    def bound_kwargs(self):
+        """Keyword arguments the generated code passes besides the recorded ones (see `KerasOp`)."""
+        return {}
+
+    @property
+    def traceable_function(self):
+        """`function` as the generated code calls it where `torch.fx.symbolic_trace` may run it."""
+        return self.function
+
+    @property
     def op_name(self):
         if self.method is not None:
             return self.method
@@ -58,12 +68,23 @@ class TorchOp(Layer):
         return self.function(*args, **kwargs)
 
     def get_config(self):
-        target = self.method or getattr(self.function, "__qualname__", repr(self.function))
+        """Raises: a recorded torch call has no config of its own. A functional model's config writes the
+        calls that a Keras operation computes as that operation (`torch_to_keras`); this error is for the
+        others."""
+        target = self.method or getattr(self.function, "__name__", repr(self.function))
+        if self.method is None and getattr(self.function, "__module__", None):
+            module = self.function.__module__
+            module = {"_operator": "operator", "torch._C._nn": "torch.nn.functional",
+                      "torch._C._VariableFunctions": "torch"}.get(module, module)
+            target = f"{module}.{target}"
         raise ValueError(
-            f"The functional graph records the torch operation `{target}` (node '{self.name}'), which "
-            "has no Keras config: Keras could not rebuild it from a saved model. Use a Keras layer "
-            "(for example `keras.layers.Add` for `x + y`, `keras.layers.Concatenate` for `torch.cat`) "
-            "or a registered custom layer where the model must be saved."
+            f"The functional graph records the torch operation `{target}` (node '{self.name}') with "
+            "arguments no Keras operation takes, or that no Keras operation computes: Keras could not "
+            "rebuild it from a saved model. Python operators and the torch functions with a Keras "
+            "counterpart (`torch.cat`, `torch.mean`, `x.reshape`, ...; see "
+            "`torchkeras.graph.torch_to_keras`) are saved as Keras operations; otherwise use a Keras layer "
+            "(for example `keras.layers.Add` for `x + y`) or a registered custom layer where the model "
+            "must be saved."
         )
 
 

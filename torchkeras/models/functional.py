@@ -175,10 +175,18 @@ class Functional(Model):
 
     @property
     def layers(self):
-        return list(self._modules.values())
+        """The model's layers, as Keras lists them: without the operations of the graph (`TorchOp`s,
+        `KerasOp`s such as the `NotEqual` of a mask), which `_operations` lists too."""
+        return [op for op in self._modules.values() if not isinstance(op, TorchOp)]
 
     @property
     def _layers(self):
+        return self.layers
+
+    @property
+    def _operations(self):
+        """Layers and operations in Keras's order (`model._operations`): what a config and `summary()`
+        list."""
         return list(self._modules.values())
 
     @property
@@ -328,7 +336,7 @@ class Functional(Model):
         Keras's summary shows them."""
         in_model = set(self._graph_nodes)
         rows, chain = [], True
-        for operation in self.layers:
+        for operation in self._operations:
             nodes = [n for n in operation._inbound_nodes if n in in_model]
             if len(nodes) > 1 or any(len(n.input_tensors) > 1 for n in nodes):
                 chain = False
@@ -339,7 +347,7 @@ class Functional(Model):
                     source, node_index, tensor_index = tensor._keras_history
                     connections.append(f"{source.name}[{node_index}][{tensor_index}]")
             rows.append((operation, shapes[0] if len(shapes) == 1 else shapes or None, connections))
-        if chain and not any(isinstance(op, InputLayer) for op in self.layers[1:]):
+        if chain and not any(isinstance(op, InputLayer) for op in self._operations[1:]):
             return [(layer, shape) for layer, shape, _ in rows]
         return rows
 

@@ -11,18 +11,27 @@ another model, or a layer of a nested model, has nodes outside it). `input_layer
 structure the model was built with: one `[name, node_index, tensor_index]` for a single tensor, a list, a
 tuple or a dict of them. As in Keras, those entries count a nested `Functional`'s nodes from 1.
 
-Keras records, for every call, the arguments it filled in itself: `training` when the layer's `call`
-defaults it to a value other than None, and `mask` (`None`, or a structure of `None`s shaped like the
-input) when `call` takes a mask and one tensor argument. torchkeras records only what the user passed, so
-`get_functional_config` adds them, and `functional_from_config` drops them again before calling the layer
-(at run time Keras replaces a recorded `training` by the model's own anyway).
+Keras operations are nodes too (`Add` for `x + y`, `NotEqual` for the mask an `Embedding(mask_zero=True)`
+hands to the next layer as its `mask` argument): loading makes each a `KerasOp`, and saving writes a
+recorded torch call as the Keras operation that computes it (`torchkeras.graph.torch_to_keras`).
+
+Keras records the arguments it filled in itself: `training` when the layer's `call` defaults it to a
+value other than None, and `mask` (`None`, or a structure of `None`s shaped like the input) when `call`
+takes a mask and one tensor argument, but only for a call on one positional tensor of the layer's compute
+dtype with no keyword arguments (any other call has its arguments copied before Keras fills them in;
+`_keras_records_filled_kwargs`). torchkeras records only what the user passed, so `get_functional_config`
+adds them, and `functional_from_config` drops them again before calling the layer (at run time Keras
+replaces a recorded `training` by the model's own anyway).
 """
 
 import inspect
 import re
 
+from torchkeras.graph import keras_ops, torch_to_keras
+from torchkeras.graph.keras_op import KerasOp, keras_op_config
 from torchkeras.graph.keras_tensor import KerasTensor
 from torchkeras.graph.node import is_symbolic
+from torchkeras.graph.torch_op import TorchOp
 from torchkeras.models.functional import Functional, _keras_flatten
 from torchkeras.models.model import Model
 from torchkeras.saving import serialization
@@ -64,10 +73,13 @@ def get_functional_config(model):
     """Returns `model`'s config as Keras's `Functional.get_config()` writes it.
 
     Raises:
-        ValueError: When the graph records a torch operation (`x + 1.0`), which has no Keras config.
+        ValueError: When the graph records a torch operation no Keras operation computes.
     """
     own_nodes = set(model._graph_nodes)
-    operations = model.layers
+    for tensor in model.inputs:  # an input the outputs do not use has its InputLayer node outside the graph
+        operation, node_index, _ = tensor._keras_history
+        own_nodes.add(operation._inbound_nodes[node_index])
+    operations = model._operations
 
     # Index of each of the model's nodes among the model's own nodes of its layer (Keras's
     # `node_reindexing_map`); a nested Functional's count starts at 1.
@@ -81,6 +93,9 @@ def get_functional_config(model):
 
     layer_configs = []
     for operation in operations:
+        if isinstance(operation, TorchOp):
+            layer_configs.append(_keras_op_entry(operation, own_nodes))
+            continue
         inbound_nodes = []
         for node in operation._inbound_nodes:
             if node in own_nodes:
@@ -114,7 +129,30 @@ def _is_model(operation):
     return isinstance(operation, Model)
 
 
-def _serialize_node(node, own_nodes):
+def _keras_op_entry(operation, own_nodes):
+    """A recorded torch call (or a `KerasOp`) as the Keras operation Keras writes for it.
+
+    Raises:
+        ValueError: When no Keras operation computes the call (`TorchOp.get_config` says which).
+    """
+    inbound_nodes, spec, config = [], None, None
+    for node in operation._inbound_nodes:
+        if node not in own_nodes:
+            continue
+        converted = torch_to_keras.keras_call(operation, node)
+        if converted is None:
+            operation.get_config()  # raises, naming the operation
+        spec, config, args, kwargs = converted
+        inbound_nodes.append(_serialize_node(node, own_nodes, args, kwargs))
+    entry = keras_op_config(spec, {"name": operation.name, **config})
+    entry["name"] = operation.name
+    entry["inbound_nodes"] = inbound_nodes
+    return entry
+
+
+def _serialize_node(node, own_nodes, args=None, kwargs=None):
+    """A node's `{"args", "kwargs"}`; `args` / `kwargs` replace the recorded ones (a torch call written as
+    its Keras operation), which then get no Keras-filled arguments."""
     if not node.input_tensors:
         return None  # an InputLayer's node
 
@@ -132,8 +170,9 @@ def _serialize_node(node, own_nodes):
             },
         }
 
-    args = tuple(node.call_args)
-    kwargs = _with_keras_filled_kwargs(node.operation, args, dict(node.call_kwargs))
+    if args is None:
+        args = tuple(node.call_args)
+        kwargs = _with_keras_filled_kwargs(node.operation, args, dict(node.call_kwargs))
     return {
         "args": serialization.serialize_keras_object(_map(serialize_tensor, args)),
         "kwargs": serialization.serialize_keras_object(_map(serialize_tensor, kwargs)),
@@ -192,6 +231,20 @@ def _none_mask(structure):
     return _map(lambda leaf: getattr(leaf, "_keras_mask", None) if is_symbolic(leaf) else None, structure)
 
 
+def _keras_records_filled_kwargs(operation, args, kwargs, tensors):
+    """Whether Keras's record of this call holds the arguments its `Layer.__call__` fills in. It records
+    the caller's `kwargs` dict, which it fills in place unless it converted the arguments into new
+    containers first: it does for any keyword argument, for anything but one positional tensor, and for
+    a tensor of another dtype than the layer computes in; a functional model converts nothing. A mask
+    argument may be one Keras filled in (a config Keras wrote), so it does not count as the caller's."""
+    if _is_functional(operation):
+        return True
+    filled = {"mask", *(f"{name}_mask" for name in tensors)}
+    if any(name not in filled for name in kwargs):
+        return False
+    return len(args) == 1 and is_symbolic(args[0]) and args[0].dtype == operation.compute_dtype
+
+
 def _with_keras_filled_kwargs(operation, args, kwargs):
     """`kwargs` plus the `training` / `mask` arguments Keras's `Layer.__call__` fills in and records."""
     bound = _bind(operation, args, kwargs)
@@ -199,6 +252,8 @@ def _with_keras_filled_kwargs(operation, args, kwargs):
         return kwargs
     signature, arguments = bound
     parameters = signature.parameters
+    if not _keras_records_filled_kwargs(operation, args, kwargs, _tensor_arguments(arguments)):
+        return kwargs
     if "training" in parameters and "training" not in kwargs:
         default = parameters["training"].default
         if default is not inspect.Parameter.empty and default is not None:
@@ -266,7 +321,11 @@ def functional_from_config(cls, config, custom_objects=None):
     order = []
     for layer_data in layers_config:
         layer_name = layer_data["name"]
-        layer = serialization.deserialize_keras_object(layer_data, custom_objects=custom_objects)
+        if keras_ops.is_op_config(layer_data):
+            # `x + y`, `keras.ops.mean(x)`, or the mask ops Keras inserts (`NotEqual`, `Any`, ...).
+            layer = KerasOp.from_serialized(layer_data)
+        else:
+            layer = serialization.deserialize_keras_object(layer_data, custom_objects=custom_objects)
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Unexpected object from deserialization: expected a layer for entry "
@@ -294,7 +353,8 @@ def functional_from_config(cls, config, custom_objects=None):
                     args, kwargs = _deserialize_node(pending[done], created_layers, custom_objects)
                 except IndexError:
                     break  # an input of this call does not exist yet: come back to it
-                kwargs = _without_keras_filled_kwargs(layer, args, kwargs)
+                if not isinstance(layer, TorchOp):
+                    kwargs = _without_keras_filled_kwargs(layer, args, kwargs)
                 layer(*args, **kwargs)
                 done += 1
             if done:
@@ -382,7 +442,7 @@ def _deserialize_node(node_data, created_layers, custom_objects):
 
 def _looks_auto_named(layer):
     """Whether the layer's name has the form Keras's auto-naming gives its class (`dense`, `dense_12`)."""
-    base = naming.to_snake_case(type(layer).__name__)
+    base = layer.op_name if isinstance(layer, TorchOp) else naming.to_snake_case(type(layer).__name__)
     return re.fullmatch(rf"{re.escape(base)}(_\d+)?", layer.name) is not None
 
 

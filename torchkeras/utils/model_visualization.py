@@ -347,7 +347,7 @@ def model_to_dot(
         dot.add_node(make_node(pydot, model, **label_options))
         return dot
     else:
-        layers = model.layers
+        layers = model._operations  # operations (`x + y`, Keras's mask ops) are nodes too, as in Keras
 
     # Nodes.
     for layer in layers:
