@@ -129,9 +129,9 @@ def test_fully_masked_rows_and_masks():
         explicit = (query_mask[:, :, None] & value_mask[:, None, :])
         torch.testing.assert_close(out, layer(q, v, attention_mask=explicit))
         with torch.no_grad():
-            values = layer.value_dense(v).repeat_interleave(2, dim=2)
-            mean_row = layer.output_dense(values.mean(dim=1, keepdim=True))[0, 0]
-            zero_row = layer.output_dense(torch.zeros_like(values[:, :1]))[0, 0]
+            values = layer._value_dense(v).repeat_interleave(2, dim=2)
+            mean_row = layer._output_dense(values.mean(dim=1, keepdim=True))[0, 0]
+            zero_row = layer._output_dense(torch.zeros_like(values[:, :1]))[0, 0]
         torch.testing.assert_close(out[0, 2], mean_row if dropout == 0 else zero_row, atol=1e-5, rtol=1e-5)
         scored, scores = layer(_masked(q, query_mask), _masked(v, value_mask), return_attention_scores=True)
         assert torch.equal(scored._keras_mask, query_mask) and torch.all(scores[0, :, 2:] == 0)

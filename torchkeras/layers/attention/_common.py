@@ -248,8 +248,10 @@ class QueryValueKeyLayer(Layer):
         super()._post_build(args, kwargs)
         shapes = dict(zip(_SHAPE_NAMES, args))
         shapes.update(kwargs)
-        # Keras's build config: `{"shapes_dict": {"query_shape": ..., "value_shape": ...}}`.
-        self._build_shapes = {name: tuple(shapes[name]) for name in _SHAPE_NAMES if shapes.get(name) is not None}
+        # Keras's build config: `{"shapes_dict": {"query_shape": ..., "value_shape": ...}}`, each shape as
+        # `build` received it (a list stays a list, as when Keras rebuilds from a JSON build config).
+        self._build_shapes = {name: shapes[name] if isinstance(shapes[name], list) else tuple(shapes[name])
+                              for name in _SHAPE_NAMES if shapes.get(name) is not None}
         if "value_shape" not in self._build_shapes and "query_shape" in self._build_shapes:
             self._build_shapes["value_shape"] = self._build_shapes["query_shape"]
 

@@ -108,26 +108,6 @@ class GroupedQueryAttention(_common.QueryValueKeyLayer):
                 "Please set dropout to 0.0 to use flash attention."
             )
 
-    @property
-    def _query_dense(self):
-        return self.query_dense
-
-    @property
-    def _key_dense(self):
-        return self.key_dense
-
-    @property
-    def _value_dense(self):
-        return self.value_dense
-
-    @property
-    def _output_dense(self):
-        return self.output_dense
-
-    @property
-    def _gate_dense(self):
-        return self.gate_dense
-
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Creates the projections.
 
@@ -142,34 +122,34 @@ class GroupedQueryAttention(_common.QueryValueKeyLayer):
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         self._check_shapes(query_shape, value_shape, key_shape)
         self.feature_dim = query_shape[-1]
-        self.query_dense = EinsumDense(
+        self._query_dense = EinsumDense(
             "bqm,muh->bquh", output_shape=(None, self.num_query_heads, self.head_dim),
             bias_axes="uh" if self.use_bias else None, name="query", **self._sublayer_kwargs())
-        self.query_dense.build(query_shape)
-        self.key_dense = EinsumDense(
+        self._query_dense.build(query_shape)
+        self._key_dense = EinsumDense(
             "bkm,mvh->bkvh", output_shape=(None, self.num_key_value_heads, self.head_dim),
             bias_axes="vh" if self.use_bias else None, name="key", **self._sublayer_kwargs())
-        self.key_dense.build(key_shape)
+        self._key_dense.build(key_shape)
         if self.use_gate:
-            self.gate_dense = EinsumDense(
+            self._gate_dense = EinsumDense(
                 "bqm,muh->bquh", output_shape=(None, self.num_query_heads, self.head_dim),
                 bias_axes="uh" if self.use_bias else None, activation="sigmoid", name="gate",
                 **self._sublayer_kwargs())
-            self.gate_dense.build(query_shape)
+            self._gate_dense.build(query_shape)
         else:
-            self.gate_dense = None
-        self.value_dense = EinsumDense(
+            self._gate_dense = None
+        self._value_dense = EinsumDense(
             "bkm,mvh->bkvh", output_shape=(None, self.num_key_value_heads, self.head_dim),
             bias_axes="vh" if self.use_bias else None, name="value", **self._sublayer_kwargs())
-        self.value_dense.build(value_shape)
+        self._value_dense.build(value_shape)
         self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
         self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype_policy, seed=self.seed)
         self._dot_product_equation = "bquh,bkuh->buqk"
         self._combine_equation = "buqk,bkuh->bquh"
-        self.output_dense = EinsumDense(
+        self._output_dense = EinsumDense(
             "bquh,uhm->bqm", output_shape=(None, self.feature_dim),
             bias_axes="m" if self.use_bias else None, name="attention_output", **self._sublayer_kwargs())
-        self.output_dense.build((None, None, self.num_query_heads, self.head_dim))
+        self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
 
     def _check_shapes(self, query_shape, value_shape, key_shape):
         for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
@@ -221,16 +201,16 @@ class GroupedQueryAttention(_common.QueryValueKeyLayer):
         # The inputs' masks are folded into `attention_mask` above; Keras deletes them from the inputs here.
         # Views without them leave the caller's tensors alone and keep the projections mask-free.
         query, key, value = (_common.unmasked(t) for t in (query, key, value))
-        gate = self.gate_dense(query) if self.use_gate else None
-        query = self.query_dense(query)
-        key = self.key_dense(key)
-        value = self.value_dense(value)
+        gate = self._gate_dense(query) if self.use_gate else None
+        query = self._query_dense(query)
+        key = self._key_dense(key)
+        value = self._value_dense(value)
         extra = {"use_causal_mask": True} if causal_only else {}
         output, scores = self._compute_attention(query, key, value, attention_mask=attention_mask,
                                                  training=training, **extra)
         if gate is not None:
             output = output * gate
-        output = self.output_dense(output)
+        output = self._output_dense(output)
         if return_attention_scores:
             if own_query_mask is not None:
                 output._keras_mask = own_query_mask

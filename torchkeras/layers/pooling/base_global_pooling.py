@@ -25,6 +25,7 @@ class BaseGlobalPooling(Layer):
         first = 1 if self.data_format == "channels_last" else 2
         self._axes = tuple(range(first, first + pool_dimensions))
         self._keepdims = bool(keepdims)
+        self.built = True  # no weights: built at construction, as in Keras (no `build_config` in configs)
 
     def call(self, inputs):
         if self._reduce == "max":

@@ -97,6 +97,7 @@ class BasePooling(Layer):
         self._same = padding.lower() == "same"
         self._channels_last = self.data_format == "channels_last"
         self._pool = (_MAX_POOL if pool_mode == "max" else _AVG_POOL)[pool_dimensions]
+        self.built = True  # no weights: built at construction, as in Keras (no `build_config` in configs)
 
     def call(self, inputs):
         rank = self._rank

@@ -110,14 +110,13 @@ def without_implicit_mask(args, kwargs):
     return (args[0].view_as(args[0]),) + tuple(args[1:]), mask
 
 
-@keras_export("keras.layers.RNN")
-
 def cell_property(name):
     """A read-only property forwarding `name` to `self.cell`: a recurrent layer reports its cell's
     arguments (`lstm.units`, `lstm.dropout`, ...) as Keras's layers do."""
     return property(lambda self: getattr(self.cell, name), doc=f"The cell's `{name}`.")
 
 
+@keras_export("keras.layers.RNN")
 class RNN(Layer):
     """Base class for recurrent layers.
 
