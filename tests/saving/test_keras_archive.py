@@ -16,6 +16,7 @@ import torch
 
 import torchkeras as keras
 from torchkeras.saving import keras_archive
+from torchkeras.utils import file_utils
 
 L = keras.layers
 
@@ -331,7 +332,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
 def test_saved_file_has_the_default_permissions(tmp_path):
     path = tmp_path / "m.keras"
     _sequential().save(path)
-    assert os.stat(path).st_mode & 0o777 == keras_archive.default_file_mode()
+    assert os.stat(path).st_mode & 0o777 == file_utils.default_file_mode()
 
 
 def test_model_checkpoint_saves_keras_archives(tmp_path):

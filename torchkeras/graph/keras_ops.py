@@ -19,7 +19,7 @@ import torch
 import torch.fx
 import torch.nn.functional as F
 
-from torchkeras import backend
+from torchkeras import activations, backend
 from torchkeras.utils import naming
 
 NUMPY = "keras.src.ops.numpy"
@@ -622,27 +622,7 @@ log_softmax = _softmax_like(F.log_softmax, "log_softmax")
 
 def relu_activation(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """`keras.activations.relu` (the `ReLU` operation of `keras.src.activations.activations`)."""
-    if negative_slope != 0.0:
-        if max_value is None and threshold == 0:
-            return F.leaky_relu(x, negative_slope=negative_slope)
-        negative_part = F.relu(-x + threshold) if threshold != 0 else F.relu(-x)
-    else:
-        negative_part = 1
-    clip_max = max_value is not None
-    if threshold != 0:
-        x = torch.where(x > torch.tensor(threshold, dtype=x.dtype, device=x.device), x,
-                        torch.zeros((), dtype=x.dtype, device=x.device))
-    elif max_value == 6:
-        x = F.relu6(x)
-        clip_max = False
-    else:
-        x = F.relu(x)
-    if clip_max:
-        x = torch.clip(x, torch.tensor(0.0, dtype=x.dtype, device=x.device),
-                       torch.tensor(max_value, dtype=x.dtype, device=x.device))
-    if negative_slope != 0.0:
-        x = x - negative_slope * negative_part
-    return x
+    return activations.relu(x, negative_slope=negative_slope, max_value=max_value, threshold=threshold)
 
 
 # --------------------------------------------------------------------------------------------- registry

@@ -7,9 +7,10 @@ JSON of `serialize_keras_object(model)`, when the model has a config).
 
 import json
 import os
-import tempfile
 
 import numpy as np
+
+from torchkeras.utils import file_utils
 
 _EXTENSION = ".safetensors"
 
@@ -46,16 +47,8 @@ def save_safetensors(model, filepath, layout="keras"):
     _register_functional()
     metadata = {"format": "torchkeras", "layout": layout,
                 "config": json.dumps(serialization.serialize_keras_object(model), default=_json_default)}
-    directory = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=_EXTENSION, dir=directory)
-    os.close(handle)
-    try:
+    with file_utils.atomic_write(filepath, suffix=_EXTENSION) as temporary:
         save_file(tensors, temporary, metadata=metadata)
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def load_safetensors(filepath, model=None, custom_objects=None, strict=True):

@@ -10,11 +10,12 @@ computation depends on one, torch.export fixes it to the sample's size (16) and 
 """
 
 import os
-import tempfile
 import warnings
 
 import numpy as np
 import torch
+
+from torchkeras.utils import file_utils
 
 _EXTENSION = ".pt2"
 _FORMATS = ("torch_export",)
@@ -200,16 +201,8 @@ def export_model(model, filepath, format="torch_export", verbose=None, input_sig
 
     _warn_fixed_axes(program, samples)
     _store_contiguous(program, sample)
-    directory = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=_EXTENSION, dir=directory)
-    os.close(handle)
-    try:
+    with file_utils.atomic_write(filepath, suffix=_EXTENSION) as temporary:
         torch.export.save(program, temporary)
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
     if verbose:
         print(f"Saved torch.export archive at '{filepath}'. Run it without torchkeras: "
               f"`torch.export.load({filepath!r}).module()(inputs)`.")

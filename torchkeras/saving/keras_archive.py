@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from torchkeras.utils import file_utils
+
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 WEIGHTS_FILENAME = "model.weights.h5"
@@ -271,31 +273,15 @@ def write_archive(filepath, config_json, write_weights):
     import h5py
 
     directory = os.path.dirname(os.path.abspath(filepath))
-    temporaries = []
-    try:
+    with file_utils.atomic_write(filepath, suffix=".keras") as archive_path:
         handle, weights_path = tempfile.mkstemp(prefix=".tmp-", suffix=".weights.h5", dir=directory)
         os.close(handle)
-        temporaries.append(weights_path)
-        with h5py.File(weights_path, mode="w") as h5file:
-            write_weights(h5file)
-        handle, archive_path = tempfile.mkstemp(prefix=".tmp-", suffix=".keras", dir=directory)
-        os.close(handle)
-        temporaries.append(archive_path)
-        with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(METADATA_FILENAME, json.dumps(metadata()))
-            archive.writestr(CONFIG_FILENAME, config_json)
-            archive.write(weights_path, WEIGHTS_FILENAME)
-        os.chmod(archive_path, default_file_mode())
-        os.replace(archive_path, filepath)
-        temporaries.remove(archive_path)
-    finally:
-        for path in temporaries:
-            if os.path.exists(path):
-                os.remove(path)
-
-
-def default_file_mode():
-    """The mode `open()` would give a new file (mkstemp's files are private to their owner)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+        try:
+            with h5py.File(weights_path, mode="w") as h5file:
+                write_weights(h5file)
+            with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_STORED) as archive:
+                archive.writestr(METADATA_FILENAME, json.dumps(metadata()))
+                archive.writestr(CONFIG_FILENAME, config_json)
+                archive.write(weights_path, WEIGHTS_FILENAME)
+        finally:
+            os.remove(weights_path)

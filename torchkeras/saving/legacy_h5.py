@@ -26,13 +26,13 @@ order and naming) is not restored: the model is compiled with a fresh optimizer,
 
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from torchkeras.saving import serialization
 from torchkeras.saving import weights_file
+from torchkeras.utils import file_utils
 
 # HDF5 refuses object headers (attributes) above 64 KiB: long lists are split, as in Keras.
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -509,31 +509,21 @@ def save_model(model, filepath, include_optimizer=True):
                 "class_name": compile_config["optimizer"]["class_name"],
                 "config": compile_config["optimizer"]["config"],
             }
-    directory = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
-    os.close(handle)
-    try:
-        with h5py.File(temporary, mode="w") as f:
-            f.attrs["keras_version"] = keras_archive.KERAS_FORMAT_VERSION
-            f.attrs["backend"] = "torch"
-            f.attrs["model_config"] = keras_archive.dumps(model_config).encode("utf-8")
-            if training_config is not None:
-                f.attrs["training_config"] = keras_archive.dumps(training_config).encode("utf-8")
-            save_weights_to_group(f.create_group("model_weights"), model)
-            if training_config is not None:
-                optimizer_state.build_for_loading(model)
-                variables = model.optimizer.variables
-                group = f.create_group("optimizer_weights")
-                names = [f"{model.optimizer.name}/variable_{i}" for i in range(len(variables))]
-                save_attributes(group, "weight_names", names)
-                for name, value in zip(names, variables):
-                    group.create_dataset(name, data=value.detach().cpu().numpy())
-        os.chmod(temporary, keras_archive.default_file_mode())
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with file_utils.atomic_write(filepath, suffix=".h5") as temporary, h5py.File(temporary, mode="w") as f:
+        f.attrs["keras_version"] = keras_archive.KERAS_FORMAT_VERSION
+        f.attrs["backend"] = "torch"
+        f.attrs["model_config"] = keras_archive.dumps(model_config).encode("utf-8")
+        if training_config is not None:
+            f.attrs["training_config"] = keras_archive.dumps(training_config).encode("utf-8")
+        save_weights_to_group(f.create_group("model_weights"), model)
+        if training_config is not None:
+            optimizer_state.build_for_loading(model)
+            variables = model.optimizer.variables
+            group = f.create_group("optimizer_weights")
+            names = [f"{model.optimizer.name}/variable_{i}" for i in range(len(variables))]
+            save_attributes(group, "weight_names", names)
+            for name, value in zip(names, variables):
+                group.create_dataset(name, data=value.detach().cpu().numpy())
 
 
 def save_weights_to_group(group, model):

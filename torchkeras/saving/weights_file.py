@@ -24,7 +24,6 @@ weights and the optimizer state before assigning either.
 """
 
 import os
-import tempfile
 import warnings
 
 import numpy as np
@@ -32,6 +31,7 @@ import torch
 from torch import nn
 
 from torchkeras.utils import naming
+from torchkeras.utils import file_utils
 
 # Top-level groups of a Keras file that hold training state rather than layers.
 _TRAINING_STATE_GROUPS = ("optimizer",)
@@ -423,17 +423,9 @@ def save_weights(model, filepath, overwrite=True):
     _check_built(model, "saving")
     if not overwrite and os.path.exists(filepath):
         raise ValueError(f"The file already exists and `overwrite=False`. Received: filepath={filepath}")
-    directory = os.path.dirname(os.path.abspath(filepath))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".weights.h5", dir=directory)
-    os.close(handle)
-    try:
+    with file_utils.atomic_write(filepath, suffix=".weights.h5") as temporary:
         with h5py.File(temporary, mode="w") as h5file:
             write_weights(model, h5file)
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def write_weights(model, h5file):
