@@ -122,3 +122,18 @@ def clear_session():
     from torchkeras.utils import naming
 
     naming.reset_uids()
+
+
+def first_device(structure):
+    """The device of the first tensor in `structure` (a tensor, or nested lists, tuples and dicts), or
+    None when it holds no tensor."""
+    if isinstance(structure, torch.Tensor):
+        return structure.device
+    if isinstance(structure, dict):
+        structure = list(structure.values())
+    if isinstance(structure, (list, tuple)):
+        for item in structure:
+            device = first_device(item)
+            if device is not None:
+                return device
+    return None

@@ -145,19 +145,6 @@ class _AutocastState:
 AUTOCAST_STATE = _AutocastState()
 
 
-def _device_type(inputs):
-    if isinstance(inputs, torch.Tensor):
-        return inputs.device.type
-    if isinstance(inputs, (list, tuple)):
-        for x in inputs:
-            device_type = _device_type(x)
-            if device_type is not None:
-                return device_type
-    elif isinstance(inputs, dict):
-        return _device_type(list(inputs.values()))
-    return None
-
-
 def cast_floats(structure, dtype):
     """`structure` (a tensor, or a list, tuple or dict of them) with its floating tensors cast to `dtype`,
     masks kept; the same object when nothing needed a cast."""
@@ -194,7 +181,8 @@ def call_under_policy(layer, module_call, inputs, args, kwargs):
     outer = AUTOCAST_STATE.current
     if policy.is_mixed and layer.autocast:
         dtype = policy.compute_torch_dtype
-        device_type = _device_type(inputs) or (outer[0] if outer is not None else "cpu")
+        device = backend.first_device(inputs)
+        device_type = device.type if device is not None else (outer[0] if outer is not None else "cpu")
         state = (device_type, dtype)
         AUTOCAST_STATE.current = state
         try:

@@ -907,11 +907,7 @@ def _without_batch_size(shapes):
     return shapes
 
 
-def _first_device(inputs):
-    for x in _flatten(inputs):
-        if isinstance(x, torch.Tensor):
-            return x.device
-    return None
+_first_device = backend.first_device
 
 
 def _flatten(structure):

@@ -64,7 +64,7 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = _map_structure(lambda x: convert_to_tensor(x, dtype=self.dtype), y_pred)
-        device = _first_device(y_pred)
+        device = backend.first_device(y_pred)
         y_true = _map_structure(lambda x: _to_device(convert_to_tensor(x, dtype=self.dtype, device=device),
                                                      device), y_true)
 
@@ -110,19 +110,6 @@ def _is_number_list(x):
     while isinstance(first, (list, tuple)) and first:
         first = first[0]
     return not isinstance(first, (torch.Tensor, dict)) and not hasattr(first, "__array__")
-
-
-def _first_device(x):
-    if isinstance(x, torch.Tensor):
-        return x.device
-    if isinstance(x, (list, tuple)):
-        for v in x:
-            device = _first_device(v)
-            if device is not None:
-                return device
-    if isinstance(x, dict):
-        return _first_device(list(x.values()))
-    return None
 
 
 def _to_device(x, device):
