@@ -650,12 +650,12 @@ def test_seed_001_progress_output(capsys):
     lines = _visible(capsys.readouterr().out)
     number = r"\d\.\d{4}"
     assert re.fullmatch(
-        rf"4/4 ━{{20}} \d+s \d+ms/step - digit_accuracy: {number} - digit_loss: {number} - "
+        rf"4/4 ━{{20}} \d+s \d+(ms|us|s)/step - digit_accuracy: {number} - digit_loss: {number} - "
         rf"is_hard_loss: {number} - loss: {number}", lines[-2]), lines
     model.fit(x, y, epochs=2, batch_size=32, verbose=2, validation_split=0.25)
     lines = _visible(capsys.readouterr().out)
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
-    assert re.fullmatch(rf"3/3 - \d+s - \d+ms/step - digit_accuracy: {number} - .* - val_loss: {number}", lines[1])
+    assert re.fullmatch(rf"3/3 - \d+s - \d+(ms|us|s)/step - digit_accuracy: {number} - .* - val_loss: {number}", lines[1])
 
 
 def test_lambda_callback_batch_hook_gets_the_loss_at_verbose_0():
