@@ -121,12 +121,16 @@ def test_keras_archive_loads_into_torchkeras(tmp_path, case, device):
     # The optimizer comes back compiled, with Keras's state, variable for variable.
     assert model.compiled and type(model.optimizer).__name__ == "Adam"
     assert int(model.optimizer.iterations) == int(keras_model.optimizer.iterations) == 4
-    keras_state = [keras.ops.convert_to_numpy(v) for v in keras_model.optimizer.variables]
-    ours = [v.detach().cpu().numpy() for v in model.optimizer.variables]
+    _assert_same_optimizer_state(keras_model.optimizer, model.optimizer, case)
+
+
+def _assert_same_optimizer_state(keras_optimizer, optimizer, case):
+    """Variable for variable, bit for bit."""
+    keras_state = [keras.ops.convert_to_numpy(v) for v in keras_optimizer.variables]
+    ours = [v.detach().cpu().numpy() for v in optimizer.variables]
     assert len(keras_state) == len(ours)
     for i, (a, b) in enumerate(zip(keras_state, ours)):
         assert_close(a, b, atol=0, rtol=0, what=f"{case} optimizer variable {i}")
-
 
 def test_training_continues_as_in_keras_after_loading(tmp_path):
     keras_model = _mlp(keras)
@@ -154,11 +158,7 @@ def test_torchkeras_archive_loads_into_keras(tmp_path, case, device):
     x, _ = _data(shape, out_shape)
     assert_close(_keras_out(keras_model, x), _torchkeras_out(model, x, device), atol=1e-4, rtol=1e-4, what=case)
     assert int(keras_model.optimizer.iterations) == 4
-    keras_state = [keras.ops.convert_to_numpy(v) for v in keras_model.optimizer.variables]
-    ours = [v.detach().cpu().numpy() for v in model.optimizer.variables]
-    assert len(keras_state) == len(ours)
-    for i, (a, b) in enumerate(zip(keras_state, ours)):
-        assert_close(a, b, atol=0, rtol=0, what=f"{case} optimizer variable {i}")
+    _assert_same_optimizer_state(keras_model.optimizer, model.optimizer, case)
 
 
 def test_keras_continues_training_a_torchkeras_archive(tmp_path):
