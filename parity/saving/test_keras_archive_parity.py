@@ -132,17 +132,23 @@ def _assert_same_optimizer_state(keras_optimizer, optimizer, case):
     for i, (a, b) in enumerate(zip(keras_state, ours)):
         assert_close(a, b, atol=0, rtol=0, what=f"{case} optimizer variable {i}")
 
+
+def _assert_one_more_epoch_alike(keras_model, model):
+    """Both sides train one more epoch on the same data: their weights stay together."""
+    x, y = _data((16, 6), (16, 3), seed=2)
+    keras_model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    for i, (a, b) in enumerate(zip(keras_model.get_weights(), model.get_weights())):
+        assert_close(a, b, atol=1e-6, rtol=1e-5, what=f"weight {i} after one more epoch")
+
+
 def test_training_continues_as_in_keras_after_loading(tmp_path):
     keras_model = _mlp(keras)
     _train_keras(keras_model, (3, 6), (3, 3))
     path = str(tmp_path / "k.keras")
     keras_model.save(path)
     model = torchkeras.saving.load_model(path)
-    x, y = _data((16, 6), (16, 3), seed=2)
-    keras_model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
-    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
-    for i, (a, b) in enumerate(zip(keras_model.get_weights(), model.get_weights())):
-        assert_close(a, b, atol=1e-6, rtol=1e-5, what=f"weight {i} after one more epoch")
+    _assert_one_more_epoch_alike(keras_model, model)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -169,11 +175,7 @@ def test_keras_continues_training_a_torchkeras_archive(tmp_path):
     path = str(tmp_path / "t.keras")
     model.save(path)
     keras_model = keras.saving.load_model(path)
-    x, y = _data((16, 6), (16, 3), seed=2)
-    keras_model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
-    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
-    for i, (a, b) in enumerate(zip(keras_model.get_weights(), model.get_weights())):
-        assert_close(a, b, atol=1e-6, rtol=1e-5, what=f"weight {i} after one more epoch")
+    _assert_one_more_epoch_alike(keras_model, model)
 
 
 def test_uncompiled_keras_archive(tmp_path, device):
