@@ -141,6 +141,7 @@ def _worker(rank, port, out):
         results = {"auc": auc.result().item(), "precision": precision.result().item(),
                    "mean": mean.result().item(), "iou": iou.result().item(),
                    "custom": custom.result().tolist(), "error": error}
+        dist.barrier()  # neither rank tears gloo down while the other still talks to it
         dist.destroy_process_group()
     except Exception as e:  # reported by the parent
         results = {"exception": repr(e)}

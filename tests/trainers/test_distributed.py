@@ -74,7 +74,13 @@ custom.fit(x, y, batch_size=8, epochs=2, shuffle=False, validation_split=0.25, v
 np.savez(os.path.join(out, f"custom_{{rank}}.npz"), *custom.get_weights())
 with open(os.path.join(out, f"history_{{rank}}.json"), "w") as f:
     json.dump(history.history, f)
+# No rank tears gloo down while the other still talks to it, and the interpreter's own teardown is
+# skipped: under load, gloo's worker threads can abort the process during finalization (SIGABRT,
+# "terminate called without an active exception") after every result above is written.
+dist.barrier()
 dist.destroy_process_group()
+sys.stdout.close()
+os._exit(0)
 '''
 
 
@@ -92,7 +98,11 @@ def run(tmp_path_factory):
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)],
         cwd=out, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    if result.returncode != 0:
+        printed = {p.name: p.read_text() for p in sorted(out.glob("stdout_*.txt"))}
+        written = sorted(p.name for p in out.iterdir())
+        pytest.fail(f"torchrun exited with {result.returncode}; files written: {written}; "
+                    f"rank output: {printed}\n{result.stdout}{result.stderr}")
     return out
 
 
