@@ -82,7 +82,8 @@ def shapes(x, y, ids):
             ops.stack([h, y], axis=-1), ops.reshape(h, (-1, 12)), ops.reshape(h, (-1, 2, 6)),
             ops.transpose(h, (0, 2, 1)), ops.expand_dims(h, 1), ops.expand_dims(h, -1),
             ops.squeeze(ops.expand_dims(h, 2), 2), ops.moveaxis(h, 1, 2), ops.flip(h, axis=1),
-            ops.tile(h, (1, 2, 1))]
+            ops.tile(h, (1, 2, 1)), ops.zeros_like(h), ops.ones_like(ids), ops.ones_like(h, dtype="bool"),
+            ops.zeros_like(ids, dtype="float32"), ops.full_like(h, 0.5), ops.full_like(ids, 3, dtype="int64")]
 
 
 def reductions(x, y, ids):
@@ -269,6 +270,8 @@ def _torch_calls():
         torch.moveaxis(h, 1, 2), torch.logsumexp(h, dim=-1), torch.add(h, y), torch.sub(h, 1.0), torch.mul(h, y),
         torch.div(h, y.abs() + 1.0), torch.pow(h.abs(), 1.5), torch.neg(h), torch.sign(h), torch.floor(h),
         torch.ceil(h), torch.div(h, 0.3, rounding_mode="floor"), torch.remainder(h, 0.4),
+        torch.zeros_like(h), torch.ones_like(h, dtype=torch.bool), torch.full_like(h, 0.25),
+        torch.full_like(h, 2, dtype=torch.int32),
     ]
     return torchkeras.Model([x, y], outputs, name="torch_calls")
 

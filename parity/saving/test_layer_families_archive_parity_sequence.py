@@ -133,6 +133,24 @@ def masked_variants():
     return keras.Model(ids, outs, name="masked_variants")
 
 
+def masked_merges():
+    # A merge's mask reaches a layer that takes it, so Keras writes the mask's computation into the
+    # config as operation nodes (`Concatenate`'s: `OnesLike`, `ZerosLike`, `ExpandDims`, `All`, ...).
+    a = keras.Input((6,), dtype="int32", name="a")
+    b = keras.Input((6,), dtype="int32", name="b")
+    ea = L.Embedding(10, 4, mask_zero=True, name="emb_a")(a)
+    eb = L.Embedding(10, 4, mask_zero=True, name="emb_b")(b)
+    plain = L.Dense(4, name="d")(L.Embedding(10, 4, name="emb_plain")(b))
+    outs = [
+        L.GlobalAveragePooling1D(name="gap_cat")(L.Concatenate(name="cat")([ea, plain])),
+        L.LSTM(2, name="lstm_cat_time")(L.Concatenate(axis=1, name="cat_time")([ea, eb])),
+        L.GlobalAveragePooling1D(name="gap_add")(L.Add(name="add")([ea, eb])),
+        L.GRU(2, name="gru_max")(L.Maximum(name="max")([ea, plain])),
+        L.GlobalAveragePooling1D(name="gap_mul")(L.Multiply(name="mul")([ea, eb])),
+    ]
+    return keras.Model([a, b], outs, name="masked_merges")
+
+
 # ----------------------------------------------------------------------------------------- attention
 
 
@@ -184,6 +202,7 @@ def attention_variants():
 
 CASES = {builder.__name__: builder for builder in [
     rnn_layers, rnn_cells, bidirectional, time_distributed, conv_lstm, rnn_variants, rnn_wrappers, masked_variants,
+    masked_merges,
     dot_attention, multi_head_attention, attention_variants,
 ]}
 

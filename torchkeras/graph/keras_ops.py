@@ -374,6 +374,21 @@ def cast(x, dtype):
     return x.to(torch_dtype(dtype))
 
 
+def zeros_like(x, dtype=None):
+    return torch.zeros_like(x, dtype=None if dtype is None else torch_dtype(dtype))
+
+
+def ones_like(x, dtype=None):
+    return torch.ones_like(x, dtype=None if dtype is None else torch_dtype(dtype))
+
+
+def full_like(x, fill_value, dtype=None):
+    dtype = x.dtype if dtype is None else torch_dtype(dtype)
+    if isinstance(fill_value, torch.Tensor):
+        return fill_value.to(dtype).expand(x.shape).clone()
+    return torch.full(x.shape, fill_value, dtype=dtype, device=x.device)
+
+
 def rsqrt(x):
     return torch.rsqrt(x)
 
@@ -658,6 +673,10 @@ _register("Swapaxes", NUMPY, swapaxes, axis1=REQUIRED, axis2=REQUIRED)
 _register("Moveaxis", NUMPY, moveaxis, source=REQUIRED, destination=REQUIRED)
 _register("Flip", NUMPY, flip, axis=None)
 _register("Tile", NUMPY, tile, repeats=REQUIRED)
+# `Concatenate`'s mask computation writes `OnesLike` and `ZerosLike` nodes.
+_register("ZerosLike", NUMPY, zeros_like, dtype=None)
+_register("OnesLike", NUMPY, ones_like, dtype=None)
+_register("FullLike", NUMPY, full_like, dtype=None)
 
 for _class_name, _fn in [("Relu", relu), ("Relu6", relu6), ("Sigmoid", sigmoid), ("Softplus", softplus),
                          ("Softsign", softsign), ("Silu", silu), ("LogSigmoid", log_sigmoid),

@@ -333,6 +333,18 @@ def _to(input, *args, **kwargs):
     return "Cast", {"dtype": backend.standardize_dtype(dtype)}, (input,)
 
 
+def _like(class_name):
+    def convert(input, dtype=None):
+        config = {"dtype": None if dtype is None else backend.standardize_dtype(dtype)}
+        return class_name, config, (input,)
+
+    return convert
+
+
+def _full_like(input, fill_value, dtype=None):
+    return "FullLike", {"dtype": None if dtype is None else backend.standardize_dtype(dtype)}, (input, fill_value)
+
+
 FUNCTIONS = {
     operator.add: _binary("Add"), operator.sub: _binary("Subtract"), operator.mul: _binary("Multiply"),
     operator.truediv: _binary("TrueDivide"), operator.floordiv: _binary("FloorDivide", _numeric),
@@ -373,6 +385,7 @@ FUNCTIONS = {
     torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _swapaxes, torch.swapaxes: _swapaxes,
     torch.unsqueeze: _unsqueeze, torch.squeeze: _squeeze, torch.flip: _flip, torch.tile: _tile,
     torch.moveaxis: _moveaxis, torch.movedim: _moveaxis,
+    torch.zeros_like: _like("ZerosLike"), torch.ones_like: _like("OnesLike"), torch.full_like: _full_like,
     torch.mean: _reduction("Mean"), torch.sum: _reduction("Sum", _sum_agrees),
     torch.amax: _amax("Max"), torch.amin: _amax("Min"),
     torch.any: _boolean_reduction("Any"), torch.all: _boolean_reduction("All"), torch.logsumexp: _logsumexp,
