@@ -252,6 +252,21 @@ def test_custom_objects(tmp_path):
     assert isinstance(loaded.get_layer("unregistered"), Unregistered)
 
 
+def test_an_unknown_class_deep_in_a_large_model_is_named_first_and_briefly(tmp_path):
+    inputs = keras.Input((6,))
+    x = inputs
+    for i in range(200):
+        x = keras.layers.Dense(6, name=f"dense_{i}")(x)
+    model = keras.Model(inputs, Unregistered(2.0, name="unregistered")(x), name="deep")
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with pytest.raises(TypeError) as info:
+        keras.saving.load_model(path)
+    message = str(info.value)
+    assert message.startswith("Functional 'deep' could not be deserialized: Could not locate class 'Unregistered'")
+    assert len(message) < 3000, len(message)  # the config is about 200 times longer
+
+
 def test_bad_files_raise_clear_errors(tmp_path):
     model = _sequential()
     with pytest.raises(ValueError, match="File not found"):

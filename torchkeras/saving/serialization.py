@@ -528,12 +528,12 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         try:
             instance = cls.from_config(inner_config)
         except TypeError as e:
+            # The cause first and the config cut short: a model's config can be megabytes, and the
+            # cause of a failure deep inside it is repeated at every enclosing level.
             raise TypeError(
-                f"{cls} could not be deserialized properly. Please ensure that "
-                "components that are Python object instances (layers, models, "
-                "etc.) returned by `get_config()` are explicitly deserialized in "
-                f"the object's `from_config()` method.\n\nconfig={config}.\n\n"
-                f"Exception encountered: {e}"
+                f"{cls.__name__} {inner_config.get('name', '')!r} could not be deserialized: {e}\n"
+                "(A custom class must deserialize the layers, models, etc. that its `get_config()` "
+                f"returns in its own `from_config()`.) Config: {_abbreviated(config)}"
             ) from e
         build_config = config.get("build_config", None)
         if (
@@ -598,5 +598,11 @@ def _retrieve_class_or_fn(name, registered_name, module, obj_type, full_config, 
         "custom object, pass it in `custom_objects` (e.g. "
         f"`custom_objects={{'{name}': {name}}}`) or decorate it with "
         "`@torchkeras.saving.register_keras_serializable()` and make sure it is "
-        f"imported before loading. Full object config: {full_config}"
+        f"imported before loading. Config: {_abbreviated(full_config)}"
     )
+
+
+def _abbreviated(config, limit=600):
+    """`repr(config)`, cut to `limit` characters for an error message."""
+    text = repr(config)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
