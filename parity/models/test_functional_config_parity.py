@@ -112,8 +112,17 @@ def call_arguments(K):
     return K.Model([x, y], [probabilities, cosine], name="call_arguments")
 
 
+def explicit_none_masks(K):
+    # Masks passed by hand, all None: Keras records them as given, and the config must keep them.
+    q = K.Input(shape=(4, 6), name="q")
+    v = K.Input(shape=(5, 6), name="v")
+    attended = K.layers.Attention(name="att")([q, v], mask=[None, None])
+    pooled = K.layers.GlobalAveragePooling1D(name="gap")(attended, mask=None)
+    return K.Model([q, v], [attended, pooled], name="explicit_none_masks")
+
+
 BUILDERS = [mlp, two_heads, dicts, tuples, single_in_list, siamese, nested, nested_dict_model, sub_model,
-            reindexed_shared, aba, call_arguments]
+            reindexed_shared, aba, call_arguments, explicit_none_masks]
 
 
 def _inputs(model, seed=0):

@@ -272,22 +272,39 @@ def _with_keras_filled_kwargs(operation, args, kwargs):
 
 def _without_keras_filled_kwargs(operation, args, kwargs):
     """Drops the `training` default and the all-None masks Keras recorded, so the rebuilt graph calls the
-    layer as the user's code did (`training` then follows the model's call)."""
+    layer as the user's code did (`training` then follows the model's call). Only what saving fills back
+    in is dropped: an all-None mask the user passed by hand (`Attention()([q, v], mask=[None, None])`)
+    stays, so the config round trips."""
     signature = _call_signature(operation)
     if signature is None:
         return kwargs
     parameters = signature.parameters
     kwargs = dict(kwargs)
+    dropped = {}
     if "training" in kwargs and "training" in parameters:
         default = parameters["training"].default
         if default is not None and kwargs["training"] is default:
-            del kwargs["training"]
+            dropped["training"] = kwargs.pop("training")
     for name in list(kwargs):
         if (name == "mask" or name.endswith("_mask")) and name in parameters and parameters[name].default is None:
             leaves = _keras_flatten(kwargs[name])
             if all(leaf is None for leaf in leaves):
-                del kwargs[name]
+                dropped[name] = kwargs.pop(name)
+    if dropped:
+        refilled = _with_keras_filled_kwargs(operation, args, dict(kwargs))
+        for name, value in dropped.items():
+            if name not in refilled or _none_structure(refilled[name]) != _none_structure(value):
+                kwargs[name] = value
     return kwargs
+
+
+def _none_structure(value):
+    """A comparable picture of a structure of `None`s and plain values (`[None, None]`, `False`)."""
+    if isinstance(value, (list, tuple)):
+        return [_none_structure(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _none_structure(v) for k, v in value.items()}
+    return value if value is None or isinstance(value, (bool, int, float, str)) else type(value).__name__
 
 
 # --------------------------------------------------------------------------------------------- loading
