@@ -223,7 +223,11 @@ def test_initial_state_as_symbolic_inputs_parity(device):
         z = K.layers.GRU(U)(y, initial_state=hn)
         return K.Model([x, h, c], [z, cn])
 
+    keras.backend.clear_session()
+    torchkeras.backend.clear_session()
     keras_model, tk_model = build(keras), build(torchkeras)
+    # Build configs included: Keras records `{"shapes_dict": {"sequences_shape", "initial_state_shape"}}`.
+    assert torchkeras.saving.serialize_keras_object(tk_model) == keras.saving.serialize_keras_object(keras_model)
     tk_model.set_weights(keras_model.get_weights())
     tk_model.to(device)
     inputs = [_x(), _x((B, U), seed=1), _x((B, U), seed=2)]

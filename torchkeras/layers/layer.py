@@ -532,6 +532,8 @@ class Layer(LazyModuleMixin, nn.Module):
                 named = {f"{name}_shape": _shapes_of(kwargs[name]) for name in self._call_arg_names[1:]
                          if kwargs.get(name) is not None and f"{name}_shape" in build_parameters}
                 self.build(shapes, **named)
+                if named:  # Keras records every tensor argument's shape: `{"sequences_shape", ...}`
+                    self._build_shapes = {f"{self._call_arg_names[0]}_shape": shapes, **named}
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
