@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 import torch
 from keras import ops
+from keras.src.ops import nn as keras_nn_ops  # the operation classes Keras writes in configs
+from keras.src.ops import numpy as keras_numpy_ops
 
 import torchkeras
+from torchkeras.graph.keras_op import KerasOp
 from parity.harness import LAYER_ATOL, LAYER_RTOL, assert_close
 
 L = keras.layers
@@ -292,3 +295,18 @@ def test_torch_functions_save_to_configs_keras_runs(device, tmp_path):
     reloaded.set_weights(tk_model.get_weights())
     assert_close(expected, _numpy(reloaded([torch.as_tensor(v).to(device) for v in data])), 0, 0,
                  "torch functions: reloaded as Keras operations")
+
+
+@pytest.mark.parametrize("operation", [keras_numpy_ops.Add(), keras_numpy_ops.Mean(axis=1, keepdims=True),
+                                       keras_nn_ops.Softmax(axis=0)], ids=lambda op: type(op).__name__)
+def test_a_standalone_operation_config_is_the_operation_not_the_layer(operation):
+    # `Add` names both a layer and an operation: the module tells them apart, as in Keras.
+    config = keras.saving.serialize_keras_object(operation)
+    restored = torchkeras.saving.deserialize_keras_object(copy.deepcopy(config))
+    assert isinstance(restored, KerasOp) and restored.spec.class_name == type(operation).__name__
+    assert torchkeras.saving.serialize_keras_object(restored) == config
+    assert type(keras.saving.deserialize_keras_object(torchkeras.saving.serialize_keras_object(restored))) is type(operation)
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    args = (x, x) if isinstance(operation, keras_numpy_ops.Add) else (x,)
+    expected = keras.ops.convert_to_numpy(operation(*[torch.as_tensor(a) for a in args]))
+    assert_close([expected], [restored(*[torch.as_tensor(a) for a in args]).numpy()], 0, 0, type(operation).__name__)

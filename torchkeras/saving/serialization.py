@@ -252,6 +252,11 @@ def serialize_keras_object(obj):
         )
         return {"class_name": "__lambda__", "config": {"value": _func_dump(obj)}}
 
+    from torchkeras.graph.keras_op import KerasOp
+
+    if isinstance(obj, KerasOp):  # written as the Keras operation it stands for
+        return obj.serialize()
+
     inner_config = _get_class_or_fn_config(obj)
     config = serialize_with_public_class(obj.__class__, inner_config)
     get_build_and_compile_config(obj, config)
@@ -512,6 +517,14 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         obj = get_shared_object(config["shared_object_id"])
         if obj is not None:
             return obj
+
+    from torchkeras.graph import keras_ops
+
+    if keras_ops.is_op_config(config):
+        # A Keras operation (`keras.src.ops.numpy.Add`), not the layer of the same class name.
+        from torchkeras.graph.keras_op import KerasOp
+
+        return KerasOp.from_serialized(config)
 
     cls = _retrieve_class_or_fn(
         class_name, registered_name, module, "class", config, custom_objects
