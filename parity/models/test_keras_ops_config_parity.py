@@ -310,3 +310,35 @@ def test_a_standalone_operation_config_is_the_operation_not_the_layer(operation)
     args = (x, x) if isinstance(operation, keras_numpy_ops.Add) else (x,)
     expected = keras.ops.convert_to_numpy(operation(*[torch.as_tensor(a) for a in args]))
     assert_close([expected], [restored(*[torch.as_tensor(a) for a in args]).numpy()], 0, 0, type(operation).__name__)
+
+
+def _constants_model(K):
+    # Constants in the graph: a numpy array, a tensor, and a layer's output on concrete data (the position
+    # embedding of Keras's text-classification-with-transformer example), which Keras bakes into the config.
+    x = K.Input((4, 3), name="x")
+    ids = K.Input((4,), dtype="int32", name="ids")
+    positions = K.layers.Embedding(4, 3, name="positions")(torch.arange(4))
+    h = x * np.array([1.0, 2.0, 3.0], "float32") + torch.tensor([0.5, 0.25, 0.125])
+    h = h + positions + K.layers.Embedding(10, 3, name="tokens")(ids)
+    return K.Model([x, ids], K.layers.Dense(2, name="d")(h), name="constants")
+
+
+def test_constant_arguments_load_save_and_move_with_the_model(device, tmp_path):
+    keras_model = _constants_model(keras)
+    path = tmp_path / "constants.keras"
+    keras_model.save(path)
+    model = torchkeras.saving.load_model(path).to(device)
+    assert "__tensor__" in json.dumps(keras.saving.serialize_keras_object(keras_model))
+    assert sorted(model.state_dict()) == ["d.bias", "d.kernel", "tokens.embeddings"]  # no constants in it
+    rng = np.random.default_rng(0)
+    data = [rng.standard_normal((2, 4, 3)).astype("float32"), rng.integers(0, 10, (2, 4)).astype("int32")]
+    expected = _numpy(keras_model([torch.as_tensor(v) for v in data]))
+    received = _numpy(model([torch.as_tensor(v).to(device) for v in data]))
+    assert_close(expected, received, LAYER_ATOL, LAYER_RTOL, "constants: Keras -> torchkeras")
+    back = tmp_path / "back.keras"
+    model.save(back)
+    assert_close(expected, _numpy(keras.saving.load_model(back)([torch.as_tensor(v) for v in data])),
+                 LAYER_ATOL, LAYER_RTOL, "constants: torchkeras -> Keras")
+    built = _constants_model(torchkeras)  # torchkeras code writing the same constants
+    assert _json(built.get_config())["layers"][3]["inbound_nodes"] == \
+        _json(keras_model.get_config())["layers"][3]["inbound_nodes"]

@@ -14,7 +14,8 @@ from torchkeras.graph.node import is_symbolic, map_structure
 from torchkeras.graph.torch_op import TorchOp
 
 
-def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs, direct=None):
+def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs, direct=None,
+                       constants=None):
     """Returns a `torch.fx.GraphModule` computing `outputs` from `input_tensors`.
 
     With `direct` (a set of layers), the generated `forward(self, training, *inputs)` calls those layers'
@@ -28,6 +29,8 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
         nodes: Nodes in execution order (from `map_graph`).
         module_names: Dict from layer to its attribute name on `root`.
         outputs: The output structure (a KerasTensor, list or dict of them).
+        constants: Dict from `id()` of a constant tensor or array in the nodes' arguments to the name of
+            the `root` attribute (a buffer) holding it as a tensor.
     """
     graph = torch.fx.Graph()
     training = graph.placeholder("training") if direct is not None else None
@@ -35,9 +38,13 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
     for tensor, name in zip(input_tensors, input_names):
         values[id(tensor)] = graph.placeholder(name)
 
+    constants = constants or {}
+
     def lookup(value):
         if is_symbolic(value):
             return values[id(value)]
+        if id(value) in constants:  # fx cannot write a tensor literal into code
+            return graph.get_attr(constants[id(value)])
         return value
 
     for node in nodes:

@@ -4,6 +4,7 @@ A layer keeps its nodes in `layer._inbound_nodes`; every output KerasTensor reme
 (`_keras_history`), which is how a functional model finds its graph from its outputs, as in Keras.
 """
 
+import numpy as np
 import torch
 
 from torchkeras.graph.keras_tensor import KerasHistory, KerasTensor
@@ -45,8 +46,10 @@ class Node:
 
     def __init__(self, operation, call_args=(), call_kwargs=None, outputs=None):
         self.operation = operation
-        self.call_args = tuple(call_args)
-        self.call_kwargs = dict(call_kwargs or {})
+        # A constant argument computed from weights (`Embedding(...)(torch.arange(4))`) is a value of the
+        # graph, as in Keras, not a link to those weights' gradients.
+        self.call_args = tuple(map_structure(_detached, tuple(call_args)))
+        self.call_kwargs = map_structure(_detached, dict(call_kwargs or {}))
         self.outputs = outputs
         self.input_tensors = [v for v in flatten((self.call_args, self.call_kwargs)) if is_symbolic(v)]
         self.output_tensors = [v for v in flatten(outputs) if is_symbolic(v)]
@@ -71,14 +74,36 @@ class Node:
         return f"<Node {self.operation.name}: {len(self.input_tensors)} in, {len(self.output_tensors)} out>"
 
 
+def _detached(value):
+    if isinstance(value, torch.Tensor) and not is_symbolic(value) and value.requires_grad:
+        return value.detach()
+    return value
+
+
 def to_meta(value, fill):
-    """A KerasTensor as a meta tensor with `fill` standing for unknown sizes; other values unchanged."""
+    """A KerasTensor as a meta tensor with `fill` standing for unknown sizes; a constant tensor or numpy
+    array (`x * np.array([...])`, a `__tensor__` in a Keras config) as a meta tensor of its shape and dtype;
+    other values unchanged."""
     if is_symbolic(value):
         from torchkeras import backend
 
         shape = [fill if dim is None else dim for dim in value.shape]
         return torch.empty(shape, dtype=backend.to_torch_dtype(value.dtype), device="meta")
+    if isinstance(value, torch.Tensor) and value.device.type != "meta":
+        return torch.empty(value.shape, dtype=value.dtype, device="meta")
+    if isinstance(value, np.ndarray):
+        return torch.empty(value.shape, dtype=torch.from_numpy(np.empty((), value.dtype)).dtype, device="meta")
     return value
+
+
+def constant_tensor(value):
+    """A constant argument of a graph call as the tensor the generated code reads (`None` if the value
+    is not a tensor or array)."""
+    if isinstance(value, torch.Tensor) and not is_symbolic(value):
+        return value.detach()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value))
+    return None
 
 
 def symbolic_outputs(first, second):

@@ -13,6 +13,7 @@ config, args)` (Keras's class, its constructor arguments, the arguments of its c
 
 import operator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -54,9 +55,12 @@ def keras_call(op, node):
 
 
 def _dtype(value):
-    """The Keras dtype of a symbolic tensor, or of a Python scalar (`"bool"`, `"int"`, `"float"`)."""
+    """The Keras dtype of a symbolic tensor or a constant tensor or array (written as Keras's `__tensor__`
+    / `__numpy__`), or the kind of a Python scalar (`"bool"`, `"int"`, `"float"`)."""
     if is_symbolic(value):
         return value.dtype
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        return backend.standardize_dtype(value.dtype)
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -71,7 +75,8 @@ def _is_bool(value):
 
 
 def _operand(value):
-    return is_symbolic(value) or _dtype(value) in ("bool", "int", "float")
+    return is_symbolic(value) or isinstance(value, (torch.Tensor, np.ndarray)) or _dtype(value) in (
+        "bool", "int", "float")
 
 
 def _axis(dim):

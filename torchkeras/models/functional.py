@@ -15,7 +15,7 @@ from torch.nn.modules import module as _torch_module
 from torchkeras import backend
 from torchkeras.api_export import keras_export
 from torchkeras.graph.fx_codegen import build_graph_module
-from torchkeras.graph.node import flatten, is_symbolic
+from torchkeras.graph.node import constant_tensor, flatten, is_symbolic
 from torchkeras.graph.topology import map_graph
 from torchkeras.graph.torch_op import TorchOp
 from torchkeras.layers.core.input_layer import InputLayer
@@ -83,8 +83,9 @@ class Functional(Model):
         outputs = self._outputs_structure
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]  # Keras returns a lone output as a tensor, not a list of one
+        constants = self._register_graph_constants()
         graph_module = build_graph_module(self, flat_inputs, placeholder_names, self._graph_nodes,
-                                          self._module_names, outputs)
+                                          self._module_names, outputs, constants=constants)
         # Kept out of `_modules`: its submodules are this model's own layers, registered once already.
         self.__dict__["_graph_module"] = graph_module
         self.__dict__["_graph_forward"] = type(graph_module).forward
@@ -93,7 +94,7 @@ class Functional(Model):
         self.__dict__["_direct_forward"] = None
         if direct:
             fast = build_graph_module(self, flat_inputs, placeholder_names, self._graph_nodes,
-                                      self._module_names, outputs, direct=direct)
+                                      self._module_names, outputs, direct=direct, constants=constants)
             self.__dict__["_direct_forward"] = type(fast).forward
         self.__dict__["_input_checks"] = [
             (len(t.shape), tuple((i, d) for i, d in enumerate(t.shape) if d is not None),
@@ -101,6 +102,25 @@ class Functional(Model):
             for t in flat_inputs
         ]
         self.__dict__["_policy_epoch"] = call_context.CONTEXT.policy_epoch
+
+    def _register_graph_constants(self):
+        """The tensors and arrays the graph's calls take as arguments (`x * np.array([...])`, Keras's
+        `__tensor__` / `__numpy__` config values) as non-persistent buffers `_graph_constant_<i>`, so that
+        `model.to(device)` moves them and no state dict holds them. A buffer that exists already is kept:
+        it may have moved since. Returns `{id(argument): buffer name}`."""
+        names = {}
+        for node in self._graph_nodes:
+            for leaf in flatten((node.call_args, node.call_kwargs)):
+                if id(leaf) in names:
+                    continue
+                tensor = constant_tensor(leaf)
+                if tensor is None:
+                    continue
+                name = f"_graph_constant_{len(names)}"
+                if name not in self._buffers:
+                    self.register_buffer(name, tensor, persistent=False)
+                names[id(leaf)] = name
+        return names
 
     def _layers_to_call_directly(self):
         """The layers the fast forward may call without `Layer.__call__`: none if a layer in the graph
