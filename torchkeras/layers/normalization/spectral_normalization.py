@@ -5,13 +5,13 @@ import torch
 from torchkeras import initializers
 from torchkeras.api_export import keras_export
 from torchkeras.layers.input_spec import InputSpec
-from torchkeras.layers.layer import Layer
+from torchkeras.layers.core.wrapper import Wrapper
 
 _KERAS_EPSILON = 1e-7  # `keras.backend.epsilon()`, the bound of Keras's `normalize`
 
 
 @keras_export("keras.layers.SpectralNormalization")
-class SpectralNormalization(Layer):
+class SpectralNormalization(Wrapper):
     """Wraps a layer with a `kernel` (or `embeddings`) and constrains its spectral norm, as Keras.
 
     On every call in training mode, `power_iterations` steps of the power method (starting from the
@@ -26,13 +26,7 @@ class SpectralNormalization(Layer):
     """
 
     def __init__(self, layer, power_iterations=1, **kwargs):
-        if not isinstance(layer, Layer):
-            raise ValueError(
-                f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
-                "layer is a valid Keras layer."
-            )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         if isinstance(power_iterations, bool) or not isinstance(power_iterations, int) or power_iterations <= 0:
             raise ValueError(
                 "`power_iterations` should be greater than zero. Received: "
@@ -110,20 +104,7 @@ class SpectralNormalization(Layer):
         return self.layer.compute_output_shape(input_shape)
 
     def get_config(self):
-        from torchkeras.saving import serialization
-
-        config = super().get_config()
-        config["layer"] = serialization.serialize_keras_object(self.layer)
-        config["power_iterations"] = self.power_iterations
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from torchkeras.saving import serialization
-
-        config = dict(config)
-        layer = serialization.deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
-        return super().from_config(dict(config, layer=layer))
+        return {**super().get_config(), "power_iterations": self.power_iterations}
 
 
 def _normalize(x):

@@ -9,6 +9,7 @@ from torchkeras.api_export import keras_export
 from torchkeras.layers import call_context
 from torchkeras.layers.core.lambda_layer import Lambda
 from torchkeras.layers.input_spec import assert_input_compatibility
+from torchkeras.layers.core.wrapper import Wrapper
 from torchkeras.layers.layer import Layer
 from torchkeras.layers.normalization.batch_normalization import BatchNormalization
 from torchkeras.layers.normalization.spectral_normalization import SpectralNormalization
@@ -26,7 +27,7 @@ _ELEMENTWISE_OPERATORS = frozenset({
 
 
 @keras_export("keras.layers.TimeDistributed")
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies a layer to every temporal slice of an input.
 
     Every input must be at least 3D; axis 1 is the temporal axis. The same layer (the same weights)
@@ -71,8 +72,7 @@ class TimeDistributed(Layer):
                 "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
                 f"Received: {layer!r} (of type {type(layer).__name__})"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self._folds = {}  # training flag -> whether the timesteps may be folded into the batch
 
@@ -170,21 +170,6 @@ class TimeDistributed(Layer):
                         for layer in self.layer._flatten_layers())
             self._folds[training] = folds
         return folds
-
-    def get_config(self):
-        from torchkeras.saving import serialization
-
-        config = super().get_config()
-        config["layer"] = serialization.serialize_keras_object(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from torchkeras.saving import serialization
-
-        config = dict(config)
-        layer = serialization.deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
-        return super().from_config(dict(config, layer=layer))
 
 
 def _treats_samples_independently(layer, training):
