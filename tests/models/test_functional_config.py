@@ -223,9 +223,12 @@ def test_call_kwargs_are_kept():
     assert nodes["always"] == {"training": True} and nodes["default"] == {}
     torch.manual_seed(0)
     data = torch.ones(4, 8)
-    dropped, _ = rebuilt(data, training=False)
-    # The `training=True` dropout still drops at inference; the other one passes values through.
+    dropped, _ = rebuilt(data)
+    # Called without `training` (eval() mode, Keras's `None`), the recorded `training=True` holds ...
     assert ((dropped == 0) | (dropped == 2)).all() and (dropped == 0).any()
+    # ... and an asked-for `training=False` overrides it, as in Keras (`predict` drops nothing).
+    kept, _ = rebuilt(data, training=False)
+    torch.testing.assert_close(kept, data)
 
 
 def test_filled_kwargs_only_where_keras_records_them():

@@ -10,6 +10,7 @@ import operator
 
 import torch.fx
 
+from torchkeras.layers import call_context
 from torchkeras.graph.node import is_symbolic, map_structure
 from torchkeras.graph.torch_op import TorchOp
 
@@ -53,6 +54,9 @@ def build_graph_module(root, input_tensors, input_names, nodes, module_names, ou
         args = map_structure(lookup, node.call_args)
         kwargs = map_structure(lookup, node.call_kwargs)
         operation = node.operation
+        if isinstance(kwargs.get("training"), bool) and getattr(operation, "_call_has_training_arg", False):
+            kwargs = {**kwargs, "training": graph.call_function(call_context.recorded_training,
+                                                                (kwargs["training"],))}
         if isinstance(operation, TorchOp) and operation.function is not None:
             bound = operation.bound_kwargs
             # The forward through `Layer.__call__` is the one `torch.fx.symbolic_trace` runs.

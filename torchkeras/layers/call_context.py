@@ -11,10 +11,14 @@ import torch
 
 
 class _CallContext:
-    __slots__ = ("training", "scope", "device", "policy_epoch", "skip_initializers")
+    __slots__ = ("training", "explicit_training", "scope", "device", "policy_epoch", "skip_initializers")
 
     def __init__(self):
         self.training = None
+        # The `training` of the enclosing calls when it was asked for (an argument, or torch's train()
+        # mode); `None` when it only comes from eval() mode, Keras's `training=None`. A `training` recorded
+        # in a functional graph (`Dropout(0.5)(x, training=True)`) yields to an asked-for one, as in Keras.
+        self.explicit_training = None
         self.scope = []
         self.device = None
         self.policy_epoch = 0  # bumped whenever a layer's dtype policy changes
@@ -71,3 +75,10 @@ def skipping_initializers():
     """Whether weights created now, in this thread, are left uninitialized (see `initializers_skipped`)."""
     owner = CONTEXT.skip_initializers
     return owner is not None and owner == threading.get_ident()
+
+
+def recorded_training(recorded):
+    """The `training` a functional graph's call passes where the graph recorded one: the enclosing
+    call's, if it was asked for, else the recorded value (Keras's functional `operation_fn`)."""
+    explicit = CONTEXT.explicit_training
+    return recorded if explicit is None else explicit

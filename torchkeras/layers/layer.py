@@ -630,23 +630,26 @@ class Layer(LazyModuleMixin, nn.Module):
             # and hand it down to the sublayers this call runs.
             training = kwargs.get("training") if kwargs else None
             context = call_context.CONTEXT
+            explicit = training
             if training is None:
                 training = context.training
+                explicit = context.explicit_training
                 if training is None:
                     training = self.training
+                    explicit = True if training else None  # eval() mode stands for Keras's `None`
             if self._call_has_training_arg:
                 kwargs["training"] = training
             elif kwargs:
                 kwargs.pop("training", None)
-            outer_training = context.training
-            context.training = training
+            outer_training, outer_explicit = context.training, context.explicit_training
+            context.training, context.explicit_training = training, explicit
             try:
                 if self._mixed_policy or _AUTOCAST_STATE.current is not None:
                     outputs = dtype_policies.call_under_policy(self, super().__call__, inputs, args, kwargs)
                 else:
                     outputs = super().__call__(*args, **kwargs)
             finally:
-                context.training = outer_training
+                context.training, context.explicit_training = outer_training, outer_explicit
         else:
             if kwargs:
                 kwargs.pop("training", None)
