@@ -222,8 +222,15 @@ def test_every_public_layer_is_in_a_case():
     Python bytecode, which torchkeras does not run), and so are the abstract `Layer` and `Wrapper`."""
     import inspect
 
+    import importlib
+    import pathlib
+
     import torchkeras
-    from parity.saving import test_layer_families_archive_parity as other_families
+
+    # Every other `test_layer_families_archive_parity_*` module of this folder, each with its `CASES`.
+    other_families = [importlib.import_module(f"parity.saving.{path.stem}")
+                      for path in sorted(pathlib.Path(__file__).parent.glob("test_layer_families_archive_parity*.py"))
+                      if path.stem != pathlib.Path(__file__).stem]
 
     used = set()
 
@@ -236,7 +243,7 @@ def test_every_public_layer_is_in_a_case():
             if isinstance(sub, keras.layers.Layer):
                 visit(sub)
 
-    for builder in list(other_families.CASES.values()) + list(CASES.values()):
+    for builder in [b for module in other_families for b in module.CASES.values()] + list(CASES.values()):
         visit(builder())
     public = {cls.__name__ for name in dir(torchkeras.layers)
               if inspect.isclass(cls := getattr(torchkeras.layers, name)) and issubclass(cls, torchkeras.layers.Layer)}
