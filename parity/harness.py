@@ -33,7 +33,7 @@ def _to_numpy(x):
     if isinstance(x, dict):
         return {k: _to_numpy(v) for k, v in x.items()}
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
+        return torchkeras.backend.convert_to_numpy(x)  # bfloat16 too
     return keras.ops.convert_to_numpy(x)
 
 

@@ -100,6 +100,8 @@ def convert_to_tensor(x, dtype=None):
     """
     if isinstance(x, torch.Tensor):
         return x if dtype is None else x.to(to_torch_dtype(dtype))
+    if isinstance(x, np.ndarray) and x.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 (Keras's arrays)
+        return torch.as_tensor(x.astype(np.float32)).to(to_torch_dtype(dtype or "bfloat16"))
     if dtype is None:
         array = np.asarray(x)
         if array.dtype == np.float64:
@@ -115,6 +117,22 @@ def convert_to_tensor(x, dtype=None):
             )
         return torch.as_tensor(array, dtype=to_torch_dtype(dtype))
     return torch.as_tensor(np.asarray(x), dtype=to_torch_dtype(dtype))
+
+
+def convert_to_numpy(tensor):
+    """A copy of a torch tensor as a numpy array, as Keras's torch backend makes it: bfloat16 (which numpy
+    lacks) as `ml_dtypes.bfloat16`, or float32 where ml_dtypes is not installed."""
+    tensor = tensor.detach()
+    if tensor.dtype == torch.bfloat16:
+        array = tensor.to(device="cpu", dtype=torch.float32).numpy()
+        try:
+            import ml_dtypes
+        except ImportError:
+            return array
+        return array.astype(ml_dtypes.bfloat16)
+    if tensor.device.type == "cpu":
+        return tensor.numpy().copy()  # `.numpy()` of a CPU tensor shares its memory
+    return tensor.cpu().numpy()
 
 
 def clear_session():

@@ -74,10 +74,7 @@ class Variable:
 
     def numpy(self):
         """A copy of the value as a numpy array (never a view of the live weight, as in Keras)."""
-        tensor = self.value.detach()
-        if tensor.device.type == "cpu":
-            return tensor.numpy().copy()  # `.numpy()` of a CPU tensor shares its memory
-        return tensor.cpu().numpy()
+        return backend.convert_to_numpy(self.value)
 
     def assign(self, value):
         """Copies `value` (array, tensor or number) into the weight in place; shapes must match."""

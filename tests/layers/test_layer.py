@@ -369,3 +369,15 @@ def test_get_weights_returns_copies_not_views_of_the_live_weights():
     with torch.no_grad():
         dense.kernel.add_(1.0)
     np.testing.assert_array_equal(snapshot, before)
+
+
+def test_bfloat16_weights_come_out_as_numpy_arrays_and_go_back_in():
+    # numpy has no bfloat16: as in Keras, the arrays use ml_dtypes' (float32 without ml_dtypes).
+    layer = keras.layers.Dense(3, dtype="bfloat16")
+    layer.build((None, 4))
+    weights = layer.get_weights()
+    assert [w.shape for w in weights] == [(4, 3), (3,)]
+    other = keras.layers.Dense(3, dtype="bfloat16")
+    other.build((None, 4))
+    other.set_weights(weights)
+    assert torch.equal(other.kernel, layer.kernel) and other.kernel.dtype == torch.bfloat16
