@@ -2,6 +2,7 @@
 
 from torchkeras import activations, backend, constraints, initializers, regularizers
 from torchkeras import dtype_policies, layers, models, saving
+from torchkeras import applications
 from torchkeras import optimizers
 from torchkeras import losses
 from torchkeras import metrics

@@ -31,8 +31,10 @@ def get_builtin(module, name):
         if obj is not None:
             return obj
         # Keras writes "keras.src.layers.core.dense" style modules in some files; fall back on the name.
-    for (_, key_name), obj in BUILTIN_OBJECTS.items():
-        if key_name == name:
+    for (key_module, key_name), obj in BUILTIN_OBJECTS.items():
+        # The private classes of Keras's applications (`LayerScale`, ...) match by their module only: a
+        # user's own class of the same name must not resolve to them.
+        if key_name == name and not key_module.startswith("keras.src.applications."):
             return obj
     return None
 
