@@ -306,15 +306,18 @@ def test_optimizer_state_of_every_optimizer_maps_exactly(tmp_path, name):
 
 
 def _two_headed(k):
-    """Seed 001's two-input, two-headed model, compiled with dict losses, loss weights and metrics."""
+    """Seed 001's two-input, two-headed model, compiled with dict losses, loss weights and metrics, loss and
+    metric objects among them (the compile config holds them serialized inside dicts and lists)."""
     L = k.layers
     pixels, metadata = k.Input(shape=(20,), name="pixels"), k.Input(shape=(8,), name="metadata")
     merged = L.concatenate([L.Dense(12, activation="relu")(pixels), L.Dense(4, activation="relu")(metadata)])
     model = k.Model([pixels, metadata], [L.Dense(10, activation="softmax", name="digit")(merged),
                                          L.Dense(1, activation="sigmoid", name="is_hard")(merged)])
     model.compile(optimizer="adam", loss={"digit": "sparse_categorical_crossentropy",
-                                          "is_hard": "binary_crossentropy"},
-                  loss_weights={"digit": 1.0, "is_hard": 0.3}, metrics={"digit": ["accuracy"]})
+                                          "is_hard": k.losses.BinaryCrossentropy(label_smoothing=0.1)},
+                  loss_weights={"digit": 1.0, "is_hard": 0.3},
+                  metrics={"digit": ["accuracy", k.metrics.SparseTopKCategoricalAccuracy(k=3, name="top3")],
+                           "is_hard": [k.metrics.BinaryAccuracy(name="acc")]})
     return model
 
 

@@ -305,10 +305,9 @@ class Trainer:
         """Compiles the model from `get_compile_config()`'s output."""
         from torchkeras.saving import serialization
 
-        config = dict(config)
-        for key in ("optimizer", "loss", "metrics", "weighted_metrics"):
-            if isinstance(config.get(key), dict) and "class_name" in config[key]:
-                config[key] = serialization.deserialize_keras_object(config[key])
+        # As Keras: the whole config, so that objects inside lists and dicts (`metrics=[BinaryAccuracy()]`,
+        # a loss per output) come back as objects too.
+        config = serialization.deserialize_keras_object(dict(config))
         self.compile(**config)
 
     def _assert_optimizer(self, method_name):
