@@ -84,8 +84,9 @@ def test_reversible_embedding_reverse(device, extra, shape):
     if extra.get("reverse_dtype") == "bfloat16":
         keras_layer, tk_layer = _bfloat16_reverse_parity(kwargs, hidden, device)
     else:
+        atol = 2e-2 if extra.get("reverse_dtype") == "float16" else LAYER_ATOL
         keras_layer, tk_layer = check_layer_parity(
-            "ReversibleEmbedding", kwargs, hidden, device=device, call_kwargs={"reverse": True}, atol=2e-2 if extra.get("reverse_dtype") == "float16" else LAYER_ATOL)
+            "ReversibleEmbedding", kwargs, hidden, device=device, call_kwargs={"reverse": True}, atol=atol)
     assert [w.path for w in keras_layer.weights] == [w.path for w in tk_layer.weights]
     assert tk_layer.compute_output_shape(shape, reverse=True) == tuple(
         keras_layer.compute_output_shape(shape, reverse=True))

@@ -126,9 +126,10 @@ def test_normalization_given_mean_and_variance_parity(device, kwargs, dtype):
 
 
 def _adapted_pair(kwargs, keras_data, torchkeras_data, policy=None):
-    extra = {} if policy is None else {"dtype": policy}
-    keras_layer = keras.layers.Normalization(**kwargs, **extra)
-    tk_layer = torchkeras.layers.Normalization(**kwargs, **extra)
+    # A name by default: weight paths are compared, and auto-names depend on what other tests created.
+    kwargs = {"name": "normalization", **kwargs, **({} if policy is None else {"dtype": policy})}
+    keras_layer = keras.layers.Normalization(**kwargs)
+    tk_layer = torchkeras.layers.Normalization(**kwargs)
     keras_layer.adapt(keras_data)
     tk_layer.adapt(torchkeras_data)
     return keras_layer, tk_layer
@@ -167,7 +168,8 @@ def test_normalization_adapt_on_batched_iterables_parity(device, axis, keras_ada
 
 
 def test_normalization_adapt_after_build_and_twice_parity(device):
-    keras_layer, tk_layer = keras.layers.Normalization(), torchkeras.layers.Normalization()
+    keras_layer = keras.layers.Normalization(name="normalization")
+    tk_layer = torchkeras.layers.Normalization(name="normalization")
     keras_layer.build((None, 4, 5))
     tk_layer.build((None, 4, 5))
     for data in (FEATURES[:6], FEATURES[6:] * 2.0):
