@@ -22,8 +22,8 @@ import pytest
 import torchkeras
 from parity.harness import MODEL_ATOL, assert_close, available_devices
 from parity.saving.archive_helpers import (assert_configs_equal, assert_layer_configs_equal, jsonable,
-                                           keras_predict, load_keras_archive, save_torchkeras_archive,
-                                           torchkeras_predict)
+                                           keras_predict, load_keras_archive, perturb_weights,
+                                           save_torchkeras_archive, torchkeras_predict)
 
 A = keras.applications
 BATCH = 4
@@ -96,19 +96,8 @@ REFUSED_BY_KERAS = {
 
 def perturb(model, seed):
     """Moves every vector weight (biases, BatchNormalization gamma/beta/moving statistics, LayerScale,
-    Normalization statistics) off its initial value; variances stay positive. Kernels keep their random
-    initialization (perturbing them too would blow up activations in the deep networks)."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for variable, value in zip(model.weights, model.get_weights()):
-        if value.dtype.kind != "f" or value.ndim != 1:
-            values.append(value)
-        elif "variance" in variable.path:
-            values.append((value * rng.uniform(0.5, 1.5, value.shape)).astype(value.dtype))
-        else:
-            values.append((value * rng.uniform(0.8, 1.2, value.shape)
-                           + rng.normal(0.0, 0.1, value.shape)).astype(value.dtype))
-    model.set_weights(values)
+    Normalization statistics) off its initial value; kernels keep their random initialization."""
+    perturb_weights(model, seed, vectors_only=True, noise=0.1)
 
 
 _ARCHIVES = {}

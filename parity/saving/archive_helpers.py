@@ -123,18 +123,21 @@ def jsonable(config):
     return json.loads(json.dumps(config))
 
 
-def perturb_weights(model, seed=3):
-    """Moves every weight of a torchkeras model off its current value (variances stay positive)."""
+def perturb_weights(model, seed=3, vectors_only=False, noise=0.05):
+    """Moves every floating weight of a model (torchkeras or Keras) off its current value: scaled by
+    0.8 to 1.2 plus normal noise of std `noise`; variances are only scaled, by 0.5 to 1.5, so they stay
+    positive. With `vectors_only`, kernels (anything not 1D) keep their values: perturbing them too blows
+    up activations in deep networks without normalization."""
     rng = np.random.default_rng(seed)
     new = []
     for variable, value in zip(model.weights, model.get_weights()):
-        if value.dtype.kind != "f":
+        if value.dtype.kind != "f" or (vectors_only and value.ndim != 1):
             new.append(value)
         elif "variance" in variable.path:
             new.append((value * rng.uniform(0.5, 1.5, value.shape)).astype(value.dtype))
         else:
             new.append((value * rng.uniform(0.8, 1.2, value.shape)
-                        + rng.normal(0.0, 0.05, value.shape)).astype(value.dtype))
+                        + rng.normal(0.0, noise, value.shape)).astype(value.dtype))
     model.set_weights(new)
 
 
