@@ -337,7 +337,7 @@ def test_torch_op_in_graph_cannot_be_saved():
     # `+ 1.0` saves as Keras's `Add` operation (tests/graph/test_keras_ops_config.py); a torch function
     # that no Keras operation computes cannot be saved.
     inputs = keras.Input(shape=(4,), name="x")
-    model = keras.Model(inputs, torch.cumsum(layers.Dense(2, name="d")(inputs) + 1.0, dim=1))
+    model = keras.Model(inputs, torch.cumsum(layers.Dense(2, name="d")(inputs) + 1.0 > 0, dim=1))
     with pytest.raises(ValueError, match="`torch.cumsum`.*Keras layer"):
         model.get_config()
 
