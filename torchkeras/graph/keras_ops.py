@@ -1094,17 +1094,7 @@ def threshold(x, threshold, default_value):
 
 
 def sparsemax(x, axis=-1):
-    logits_sorted, _ = torch.sort(x, dim=axis, descending=True)
-    logits_cumsum = torch.cumsum(logits_sorted, dim=axis)
-    r = torch.arange(1, x.size(axis) + 1, device=x.device, dtype=x.dtype)
-    r_shape = [1] * x.dim()
-    r_shape[axis] = -1
-    r = r.view(r_shape)
-    support = logits_sorted - (logits_cumsum - 1) / r > 0
-    k = torch.sum(support, dim=axis, keepdim=True)
-    logits_cumsum_safe = torch.where(support, logits_cumsum, torch.tensor(0.0, device=x.device))
-    tau = (torch.sum(logits_cumsum_safe, dim=axis, keepdim=True) - 1) / k
-    return torch.clamp(x - tau, min=0.0)
+    return activations.sparsemax(x, axis=axis)
 
 
 def mish(x):
