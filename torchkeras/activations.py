@@ -290,8 +290,10 @@ def linear(x):
 
 @keras_export("keras.activations.mish")
 def mish(x):
-    """Mish, `x * tanh(softplus(x))`."""
-    return F.mish(_tensor(x))
+    """Mish, `x * tanh(softplus(x))`, computed as Keras computes it (torch's fused `F.mish` rounds
+    differently, by up to an ulp)."""
+    x = _tensor(x)
+    return x * torch.tanh(F.softplus(x))
 
 
 @keras_export("keras.activations.log_softmax")

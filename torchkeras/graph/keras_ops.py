@@ -1099,7 +1099,7 @@ def sparsemax(x, axis=-1):
 
 def mish(x):
     """`keras.activations.mish` (the `Mish` operation of `keras.src.activations.activations`)."""
-    return x * torch.tanh(F.softplus(x))
+    return activations.mish(x)
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
