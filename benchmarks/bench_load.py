@@ -2,7 +2,8 @@
 
 Model: an MLP 2048 -> Dense 3584 relu -> Dense 3584 relu -> Dense 1000 (23.7M float32 parameters, about
 95 MB of weights), saved by real Keras on the torch backend (uncompiled) into a temporary folder; with
-`--quick`, a 256 -> 512 -> 512 -> 10 MLP. Without Keras (`--no-keras`, or Keras not importable), torchkeras
+`--quick`, a 256 -> 512 -> 512 -> 10 MLP; with `--application NAME`, a `keras.applications` network at
+224x224 (`weights=None`: many layers, few parameters each; needs Keras). Without Keras (`--no-keras`, or Keras not importable), torchkeras
 saves the same architecture itself and only torchkeras is measured.
 
 Before timing, both loaded models must compute the same outputs (allclose 1e-5) as the model that was
@@ -21,6 +22,7 @@ the file size. (Linux only; elsewhere the memory line says it is not measured.)
 Usage:
   python benchmarks/bench_load.py            # ~95 MB model, 5 repeats
   python benchmarks/bench_load.py --quick    # small model, 3 repeats (CI)
+  python benchmarks/bench_load.py --application EfficientNetB0
 """
 
 import argparse
@@ -98,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 5, 3 with --quick)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads value (default 1)")
     parser.add_argument("--no-keras", action="store_true", help="measure torchkeras only")
+    parser.add_argument("--application", metavar="NAME", help="a keras.applications model (needs Keras)")
     parser.add_argument("--measure-memory", nargs=3, metavar=("NAME", "PATH", "WARMUP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -106,12 +109,18 @@ def main(argv=None):
         return 0
     repeats = args.repeats or (3 if args.quick else 5)
     keras, why = (None, "--no-keras given") if args.no_keras else import_keras()
+    if args.application and keras is None:
+        print(f"--application needs Keras, which is not available: {why}")
+        return 2
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
         warmup_path = os.path.join(folder, "tiny.keras")
         maker = keras if keras is not None else torchkeras
-        source = _architecture(maker, args.quick)
+        if args.application:
+            source = getattr(keras.applications, args.application)(weights=None, input_shape=(224, 224, 3))
+        else:
+            source = _architecture(maker, args.quick)
         source.save(path)
         tiny = maker.Sequential([maker.Input((2,)), maker.layers.Dense(1)])
         tiny.save(warmup_path)
@@ -123,7 +132,7 @@ def main(argv=None):
               f"keras {keras.__version__ + ' (torch backend)' if keras else 'absent: ' + why}, "
               f"torch.set_num_threads({args.threads}), repeats={repeats} (interleaved, rotating order)")
 
-        x = np.random.default_rng(0).random((4, source.input_shape[-1]), dtype=np.float32)
+        x = np.random.default_rng(0).random((4,) + tuple(source.input_shape[1:]), dtype=np.float32)
         if keras is not None:
             expected = keras.ops.convert_to_numpy(source(x, training=False))
         else:
