@@ -10,9 +10,9 @@ import operator
 
 import torch.fx
 
-from torchkeras.layers import call_context
 from torchkeras.graph.node import is_symbolic, map_structure
 from torchkeras.graph.torch_op import TorchOp
+from torchkeras.layers import call_context
 
 
 def build_graph_module(root, input_tensors, input_names, nodes, module_names, outputs, direct=None,

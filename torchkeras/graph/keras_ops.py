@@ -319,8 +319,27 @@ def clip(x, x_min, x_max):
 # -------------------------------------------------------------------------------- elementwise, unary
 
 
-def negative(x):
-    return torch.negative(x)
+def _plain(torch_fn, name):
+    """An operation Keras's torch backend computes with `torch_fn` on its input as is."""
+
+    def apply(x):
+        return torch_fn(x)
+
+    apply.__name__ = apply.__qualname__ = name
+    return apply
+
+
+negative = _plain(torch.negative, "negative")
+log = _plain(torch.log, "log")
+log1p = _plain(torch.log1p, "log1p")
+reciprocal = _plain(torch.reciprocal, "reciprocal")
+sign = _plain(torch.sign, "sign")
+tanh = _plain(torch.tanh, "tanh")
+sin = _plain(torch.sin, "sin")
+cos = _plain(torch.cos, "cos")
+logical_not = _plain(torch.logical_not, "logical_not")
+rsqrt = _plain(torch.rsqrt, "rsqrt")
+erf = _plain(torch.erf, "erf")
 
 
 def absolute(x):
@@ -341,14 +360,6 @@ exp = _float_input(torch.exp, "exp")
 expm1 = _float_input(torch.expm1, "expm1")
 
 
-def log(x):
-    return torch.log(x)
-
-
-def log1p(x):
-    return torch.log1p(x)
-
-
 def sqrt(x):
     if x.dtype == torch.int64:
         x = x.to(torch.float32)
@@ -359,26 +370,6 @@ def square(x):
     if x.dtype == torch.bool:
         x = x.to(torch.int32)
     return torch.square(x)
-
-
-def reciprocal(x):
-    return torch.reciprocal(x)
-
-
-def sign(x):
-    return torch.sign(x)
-
-
-def tanh(x):
-    return torch.tanh(x)
-
-
-def sin(x):
-    return torch.sin(x)
-
-
-def cos(x):
-    return torch.cos(x)
 
 
 def floor(x):
@@ -392,10 +383,6 @@ def ceil(x):
     elif x.device.type == "cpu" and x.dtype == torch.float16:
         x = x.to(torch.float32)
     return torch.ceil(x).to(dtype)
-
-
-def logical_not(x):
-    return torch.logical_not(x)
 
 
 def cast(x, dtype):
@@ -415,14 +402,6 @@ def full_like(x, fill_value, dtype=None):
     if isinstance(fill_value, torch.Tensor):
         return fill_value.to(dtype).expand(x.shape).clone()
     return torch.full(x.shape, fill_value, dtype=dtype, device=x.device)
-
-
-def rsqrt(x):
-    return torch.rsqrt(x)
-
-
-def erf(x):
-    return torch.erf(x)
 
 
 # --------------------------------------------------------------------------------------- reductions
@@ -586,52 +565,24 @@ def tile(x, repeats):
 # ------------------------------------------------------------------------------------------------ nn
 
 
-def relu(x):
-    return F.relu(x)
-
-
-def relu6(x):
-    return F.relu6(x)
-
-
-def sigmoid(x):
-    return torch.sigmoid(x)
-
-
-def softplus(x):
-    return F.softplus(x)
-
-
-def softsign(x):
-    return F.softsign(x)
-
-
-def silu(x):
-    return F.silu(x)
-
-
-def log_sigmoid(x):
-    return F.logsigmoid(x)
+relu = _plain(F.relu, "relu")
+relu6 = _plain(F.relu6, "relu6")
+sigmoid = _plain(torch.sigmoid, "sigmoid")
+softplus = _plain(F.softplus, "softplus")
+softsign = _plain(F.softsign, "softsign")
+silu = _plain(F.silu, "silu")
+log_sigmoid = _plain(F.logsigmoid, "log_sigmoid")
+hard_sigmoid = _plain(F.hardsigmoid, "hard_sigmoid")
+hard_silu = _plain(F.hardswish, "hard_silu")
+selu = _plain(F.selu, "selu")
 
 
 def leaky_relu(x, negative_slope=0.2):
     return F.leaky_relu(x, negative_slope=negative_slope)
 
 
-def hard_sigmoid(x):
-    return F.hardsigmoid(x)
-
-
-def hard_silu(x):
-    return F.hardswish(x)
-
-
 def elu(x, alpha=1.0):
     return F.elu(x, alpha)
-
-
-def selu(x):
-    return F.selu(x)
 
 
 def gelu(x, approximate=True):
@@ -671,16 +622,6 @@ def relu_activation(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 # ------------------------------------------------------------------------- more elementwise, numpy
-
-
-def _plain(torch_fn, name):
-    """An operation Keras's torch backend computes with `torch_fn` on its input as is."""
-
-    def apply(x):
-        return torch_fn(x)
-
-    apply.__name__ = apply.__qualname__ = name
-    return apply
 
 
 log2 = _plain(torch.log2, "log2")
